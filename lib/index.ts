@@ -1,0 +1,12 @@
+/**
+ * nestjs-sse-hub: Server-Sent Events for NestJS.
+ * @packageDocumentation
+ */
+export { SseModule } from './sse.module.js';
+export { SseHub } from './sse-hub.service.js';
+export { SseConnection } from './decorators/sse-connection.decorator.js';
+export { SseContext } from './decorators/sse-context.decorator.js';
+export { OnSseConnect, OnSseDisconnect } from './decorators/on-sse-lifecycle.decorator.js';
+export type { SseClientBinding } from './sse-client-id.service.js';
+export * from './errors/index.js';
+export type * from './interfaces/index.js';

@@ -1,0 +1,14 @@
+import type { SseConnectionInfo } from './sse-connection-info.interface.js';
+import type { SseEvent } from './sse-event.interface.js';
+
+/**
+ * One connection, as a handler sees it through `@SseContext()`: on the
+ * `@SseConnection()` route itself, or on an ordinary route that names an open
+ * connection with the `X-Sse-Name` and `X-Sse-Client-Id` headers.
+ */
+export interface SseContext extends SseConnectionInfo {
+  /** Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed. */
+  send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void>;
+  /** Sends `sse.close` and ends the response. Closing twice is harmless. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * One Server-Sent Event (HTML §9.2, https://html.spec.whatwg.org/multipage/server-sent-events.html).
+ *
+ * `data` that is a string is sent as is, one `data:` line per line (CRLF, CR
+ * and LF all split lines); any other value is sent as its `JSON.stringify`.
+ */
+export interface SseEvent<T = unknown> {
+  /** The payload: a string as is, anything else JSON-encoded. */
+  data: T;
+  /** The event type (`event:`); the browser's `message` when absent. No CR, LF or NUL; not `sse.*`. */
+  event?: string;
+  /** The event id (`id:`) the browser sends back as `Last-Event-ID`. No CR, LF or NUL. */
+  id?: string;
+  /** Reconnection delay in milliseconds (`retry:`), a non-negative integer. */
+  retry?: number;
+}
+
+/**
+ * Who receives a send, resolved as Pode does: every name, then (when given) only
+ * those client ids, then (when given) only clients in those groups.
+ * An empty `group` or `clientId` array matches nobody.
+ */
+export interface SseTarget {
+  /** One name or several; required. */
+  name: string | string[];
+  /** Only clients in these groups. */
+  group?: string | string[];
+  /** Only these client ids. */
+  clientId?: string | string[];
+}
+
+/** What `SseHub.send` did. */
+export interface SseSendResult {
+  /** How many connections the events were written to (0 is not an error). */
+  delivered: number;
+}

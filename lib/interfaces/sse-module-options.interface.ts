@@ -1,0 +1,18 @@
+import type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
+
+/** Options of `SseModule.forRoot()` / `forRootAsync()`. */
+export interface SseModuleOptions {
+  /** Scope of routes that do not set one. Default `'global'`. */
+  defaultScope?: SseScope;
+  /** Milliseconds the browser waits before reconnecting, sent as `retry:` on open. */
+  retry?: number;
+  /** Milliseconds between keep-alive comments on an idle connection. Default 15000; 0 turns them off. */
+  keepAlive?: number;
+  /**
+   * Signs client ids (`s:<id>.<HMAC-SHA256>`) so that clients cannot pick
+   * another's id. `strict` also binds the signature to the user agent and address.
+   */
+  signing?: { secret: string; strict?: boolean };
+  /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
+  broadcastLevels?: Record<string, SseBroadcastLevel>;
+}

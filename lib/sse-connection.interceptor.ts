@@ -1,0 +1,111 @@
+import {
+  HttpException,
+  Injectable,
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { Observable, type Subscription } from 'rxjs';
+import { SseConnectionFactory } from './sse-connection.factory.js';
+import { SSE_CONNECTION_METADATA } from './sse.constants.js';
+import { SseMessages } from './sse.messages.js';
+import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
+import type { SseStream } from './sse-stream.js';
+import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
+import type { SseEvent } from './interfaces/sse-event.interface.js';
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+const toEvent = (value: unknown): SseEvent<unknown> =>
+  typeof value === 'object' && value !== null && 'data' in value ? (value as SseEvent<unknown>) : { data: value };
+
+/**
+ * Where a request becomes a stream. Runs after guards, before pipes and the
+ * handler: it makes a pending connection, streams what the handler returns or
+ * sends, and decides when the response ends. Until the stream opens, any error
+ * travels on to Nest's exception filters and becomes a real HTTP status.
+ */
+@Injectable()
+export class SseConnectionInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('SseHub');
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly factory: SseConnectionFactory,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
+    const http = context.switchToHttp();
+    const connection = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+
+    // Nest never writes this response itself (see the decorator): the value
+    // emitted here only tells it that the request's work is over.
+    return new Observable<void>((subscriber) => {
+      const finish = () => {
+        subscriber.next();
+        subscriber.complete();
+      };
+      let handler: Subscription | undefined;
+      // Values are written in order, async iterables one after the other.
+      let queue = Promise.resolve();
+      const enqueue = (step: () => Promise<void> | void) => {
+        queue = queue.then(step).catch((error: unknown) => this.fail(connection, error, subscriber, finish));
+      };
+      connection.onClose(() => {
+        handler?.unsubscribe();
+        finish();
+      });
+      handler = next.handle().subscribe({
+        next: (value) => enqueue(() => this.stream(connection, value)),
+        error: (error: unknown) => enqueue(() => Promise.reject(error)),
+        complete: () =>
+          enqueue(() => {
+            connection.open();
+            if (connection.scope === 'local') connection.end('server');
+            else finish();
+          }),
+      });
+      if (connection.isClosed) handler.unsubscribe();
+      return () => handler?.unsubscribe();
+    });
+  }
+
+  /** Writes one value the handler produced: an event, an array of events, or an async iterable of them. */
+  private async stream(connection: SseStream, value: unknown): Promise<void> {
+    if (value === undefined || value === null) return;
+    if (isAsyncIterable(value)) {
+      for await (const item of value) {
+        if (connection.isClosed) break;
+        await this.stream(connection, item);
+      }
+      return;
+    }
+    await connection.send(Array.isArray(value) ? value.map(toEvent) : toEvent(value));
+  }
+
+  private fail(
+    connection: SseStream,
+    error: unknown,
+    subscriber: { error(error: unknown): void },
+    finish: () => void,
+  ): void {
+    if (!connection.isOpen && !connection.isClosed) {
+      // Nothing written yet: Nest's exception filters answer with the real status.
+      connection.discard();
+      subscriber.error(error);
+      return;
+    }
+    if (connection.isOpen) {
+      if (!(error instanceof HttpException)) this.logger.error(error instanceof Error ? error.stack : String(error));
+      // The message only, never a stack; unknown errors are not described, as Nest does.
+      connection.fail(error instanceof HttpException ? error.message : SseMessages.handlerFailed());
+    } else if (!(error instanceof SseConnectionClosedError)) {
+      this.logger.warn(`handler failed after its client left: ${error instanceof Error ? error.message : error}`);
+    }
+    finish();
+  }
+}

@@ -1,0 +1,140 @@
+import { Injectable } from '@nestjs/common';
+import { Subject } from 'rxjs';
+import type { SseStream, SseCloseReason, SseStreamHooks } from './sse-stream.js';
+import type { NormalizedTarget } from './sse.validation.js';
+import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+
+/** The global connections of one name, indexed for addressing without scanning. */
+class SseNameIndex {
+  readonly all = new Set<SseStream>();
+  readonly byClientId = new Map<string, SseStream>();
+  readonly byGroup = new Map<string, Set<SseStream>>();
+
+  add(connection: SseStream): void {
+    this.all.add(connection);
+    this.byClientId.set(connection.clientId, connection);
+    if (connection.group !== undefined) {
+      let members = this.byGroup.get(connection.group);
+      if (!members) this.byGroup.set(connection.group, (members = new Set()));
+      members.add(connection);
+    }
+  }
+
+  delete(connection: SseStream): void {
+    this.all.delete(connection);
+    if (this.byClientId.get(connection.clientId) === connection) this.byClientId.delete(connection.clientId);
+    if (connection.group !== undefined) {
+      const members = this.byGroup.get(connection.group);
+      members?.delete(connection);
+      // Empty groups are dropped so that groups() lists only real ones.
+      if (members?.size === 0) this.byGroup.delete(connection.group);
+    }
+  }
+}
+
+/**
+ * Every open connection of this instance: the global ones indexed by
+ * name → group / client id for `SseHub`, and all of them (local too) for
+ * keep-alive and shutdown. Emits connect/disconnect events.
+ */
+@Injectable()
+export class SseConnectionRegistry implements SseStreamHooks {
+  /** Every open connection, both scopes. */
+  readonly open = new Set<SseStream>();
+  private readonly byName = new Map<string, SseNameIndex>();
+  private readonly lifecycle = new Subject<SseLifecycleEvent>();
+  readonly events$ = this.lifecycle.asObservable();
+  private shuttingDown = false;
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** {@inheritDoc SseStreamHooks.beforeOpen} */
+  beforeOpen(connection: SseStream): void {
+    this.open.add(connection);
+    if (connection.scope === 'global') {
+      // A second connection with the same client id replaces the first (Pode keeps both).
+      // Done first: closing the last client of a name drops the name's index.
+      this.find(connection.name, connection.clientId)?.end('replaced');
+      let index = this.byName.get(connection.name);
+      if (!index) this.byName.set(connection.name, (index = new SseNameIndex()));
+      index.add(connection);
+    }
+    this.lifecycle.next({ type: 'connect', connection: connection.info() });
+  }
+
+  /** {@inheritDoc SseStreamHooks.closed} */
+  closed(connection: SseStream): void {
+    this.open.delete(connection);
+    const index = this.byName.get(connection.name);
+    if (index && connection.scope === 'global') {
+      index.delete(connection);
+      // A name with no clients left is gone (Pode leaves it behind).
+      if (index.all.size === 0) this.byName.delete(connection.name);
+    }
+    this.lifecycle.next({ type: 'disconnect', connection: connection.info() });
+  }
+
+  /** Calls `visit` once per connection the target addresses; returns how many. */
+  forEachTarget(target: NormalizedTarget, visit: (connection: SseStream) => void): number {
+    let count = 0;
+    const { groups, clientIds } = target;
+    for (const name of target.names) {
+      const index = this.byName.get(name);
+      if (!index) continue;
+      if (clientIds) {
+        for (let i = 0; i < clientIds.length; i++) {
+          const connection = index.byClientId.get(clientIds[i]);
+          // Skip repeated ids in the list so nobody gets an event twice.
+          if (!connection || clientIds.indexOf(clientIds[i]) !== i) continue;
+          if (groups && (connection.group === undefined || !groups.includes(connection.group))) continue;
+          visit(connection);
+          count++;
+        }
+      } else if (groups) {
+        for (const group of new Set(groups)) {
+          const members = index.byGroup.get(group);
+          if (!members) continue;
+          for (const connection of members) visit(connection);
+          count += members.size;
+        }
+      } else {
+        for (const connection of index.all) visit(connection);
+        count += index.all.size;
+      }
+    }
+    return count;
+  }
+
+  /** The connection open under `name` with `clientId`, if any. */
+  find(name: string, clientId: string): SseStream | undefined {
+    return this.byName.get(name)?.byClientId.get(clientId);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  groups(name: string): string[] {
+    return [...(this.byName.get(name)?.byGroup.keys() ?? [])];
+  }
+
+  /** Every global connection. */
+  get size(): number {
+    let size = 0;
+    for (const index of this.byName.values()) size += index.all.size;
+    return size;
+  }
+
+  /** Closes every open connection (both scopes) and refuses new ones from now on. */
+  closeAll(reason: SseCloseReason): void {
+    this.shuttingDown = reason === 'shutdown' || this.shuttingDown;
+    for (const connection of [...this.open]) connection.end(reason);
+  }
+
+  /** Ends the lifecycle stream (module teardown). */
+  complete(): void {
+    this.lifecycle.complete();
+  }
+}

@@ -1,0 +1,55 @@
+import { assertEvent } from './sse.validation.js';
+import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
+import { SseMessages } from './sse.messages.js';
+import type { SseEvent } from './interfaces/sse-event.interface.js';
+
+// The HTML spec ends a line at CRLF, a lone CR or a lone LF (§9.2.5).
+const LINE_BREAK = /\r\n|\r|\n/;
+
+/** The keep-alive comment: ignored by EventSource, keeps proxies and sockets alive. */
+export const KEEP_ALIVE_FRAME = Buffer.from(': ping\n\n');
+
+function dataText(data: unknown): string {
+  if (typeof data === 'string') return data;
+  if (data === undefined) return '';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(data);
+  } catch (error) {
+    throw new SseInvalidArgumentError(SseMessages.unserializableData((error as Error).message));
+  }
+  // JSON.stringify yields undefined for functions and symbols: refuse rather than send nothing.
+  if (text === undefined) throw new SseInvalidArgumentError(SseMessages.unserializableData(typeof data));
+  return text;
+}
+
+/**
+ * Encodes one event as the text of one frame (fields, then the blank line).
+ * Throws `SseInvalidArgumentError` before producing anything for a bad event.
+ */
+export function encodeEventText(event: SseEvent<unknown>): string {
+  assertEvent(event);
+  let frame = '';
+  if (event.id !== undefined) frame += `id: ${event.id}\n`;
+  if (event.event !== undefined) frame += `event: ${event.event}\n`;
+  if (event.retry !== undefined) frame += `retry: ${event.retry}\n`;
+  for (const line of dataText(event.data).split(LINE_BREAK)) frame += `data: ${line}\n`;
+  return `${frame}\n`;
+}
+
+/**
+ * Encodes one or several events into a single buffer, so that they reach each
+ * socket in one write and nothing (a keep-alive) can land between their lines.
+ */
+export function encodeEvents(events: SseEvent<unknown> | readonly SseEvent<unknown>[]): Buffer {
+  if (!Array.isArray(events)) return Buffer.from(encodeEventText(events as SseEvent<unknown>));
+  let text = '';
+  for (const event of events) text += encodeEventText(event);
+  return Buffer.from(text);
+}
+
+/** A frame of the library's own protocol (`sse.open`, `sse.close`, `sse.error`), with JSON data. */
+export function encodeProtocolFrame(type: string, data: unknown, retry?: number): Buffer {
+  const retryLine = retry === undefined ? '' : `retry: ${retry}\n`;
+  return Buffer.from(`${retryLine}event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+}

@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import type { Observable } from 'rxjs';
+import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
+import { SseSettings } from './sse-settings.js';
+import { encodeEvents } from './sse-frame.encoder.js';
+import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './sse.validation.js';
+import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
+import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
+import { SseMessages } from './sse.messages.js';
+import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
+import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
+import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+
+/**
+ * Sends events to open connections and answers questions about them, from any
+ * provider, controller or scheduled job. The Nest counterpart of Pode's
+ * `Send-PodeSseEvent`, `Close-PodeSseConnection` and `Test-PodeSse*`.
+ *
+ * Queries return Promises so that the same API can span several instances.
+ */
+@Injectable()
+export class SseHub {
+  /** Every connect and disconnect, of both scopes. */
+  readonly events$: Observable<SseLifecycleEvent>;
+
+  constructor(
+    private readonly registry: SseConnectionRegistry,
+    private readonly ids: SseClientIds,
+    private readonly settings: SseSettings,
+  ) {
+    this.events$ = registry.events$;
+  }
+
+  /**
+   * Sends one event, or several in one write, to every connection the target
+   * addresses. Validates everything first: a bad target or event, or a send
+   * the broadcast level forbids, throws and sends nothing. A send to nobody
+   * resolves with `delivered: 0`.
+   */
+  async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
+    const normalized = normalizeTarget(target);
+    this.assertBroadcastAllowed(normalized);
+    // Encoded once for every recipient.
+    const frame = encodeEvents(event);
+    const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
+    return { delivered };
+  }
+
+  /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */
+  async close(target: SseTarget): Promise<number> {
+    const closing: Array<{ end(reason: 'server'): void }> = [];
+    this.registry.forEachTarget(normalizeTarget(target), (connection) => closing.push(connection));
+    for (const connection of closing) connection.end('server');
+    return closing.length;
+  }
+
+  /** Names with at least one open global connection. */
+  async names(): Promise<string[]> {
+    return this.registry.names();
+  }
+
+  /** Groups with at least one open connection under `name` (ungrouped connections add nothing). */
+  async groups(name: string): Promise<string[]> {
+    return this.registry.groups(assertIdentifier('name', name));
+  }
+
+  /** Client ids of the connections the target addresses. */
+  async clientIds(target: SseTarget): Promise<string[]> {
+    const ids: string[] = [];
+    this.registry.forEachTarget(normalizeTarget(target), (connection) => ids.push(connection.clientId));
+    return ids;
+  }
+
+  /** True while at least one global connection is open under `name`. */
+  async hasName(name: string): Promise<boolean> {
+    return this.registry.names().includes(assertIdentifier('name', name));
+  }
+
+  /** True when a connection with the target's client id is open (the target must name a client id). */
+  async exists(target: SseTarget): Promise<boolean> {
+    const normalized = normalizeTarget(target);
+    if (!normalized.clientIds) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
+    return this.registry.forEachTarget(normalized, () => undefined) > 0;
+  }
+
+  /** How many global connections the target addresses; all of them without a target. */
+  async count(target?: SseTarget): Promise<number> {
+    if (target === undefined) return this.registry.size;
+    return this.registry.forEachTarget(normalizeTarget(target), () => undefined);
+  }
+
+  /**
+   * A new client id: 128 random bits, or `id` when given; signed when signing
+   * is enabled (with `strict`, pass the user agent and address it is bound to).
+   */
+  newClientId(id?: string, binding?: SseClientBinding): string {
+    return this.ids.issue(id, binding);
+  }
+
+  /** True when the id has the signed form `s:<id>.<signature>` (not that the signature is right). */
+  isClientIdSigned(id: string): boolean {
+    return this.ids.isSigned(id);
+  }
+
+  /** True when the id is acceptable: any id without signing; a correctly signed one with it. */
+  isClientIdValid(id: string, binding?: SseClientBinding): boolean {
+    return this.ids.isValid(id, binding);
+  }
+
+  /** Sets the broadcast level of a name, or of every name without its own (`'*'`). */
+  setBroadcastLevel(name: string, level: SseBroadcastLevel): void {
+    this.settings.broadcastLevels.set(name === '*' ? name : assertIdentifier('name', name), assertBroadcastLevel(level));
+  }
+
+  /** The level in force for `name`: its own, else `'*'`'s, else `'name'`. */
+  getBroadcastLevel(name: string): SseBroadcastLevel {
+    const levels = this.settings.broadcastLevels;
+    return levels.get(name) ?? levels.get('*') ?? 'name';
+  }
+
+  /** True when a send to this target is allowed by the broadcast level of every name in it. */
+  testBroadcastLevel(target: SseTarget): boolean {
+    return this.violatedLevel(normalizeTarget(target)) === undefined;
+  }
+
+  private assertBroadcastAllowed(target: NormalizedTarget): void {
+    const violation = this.violatedLevel(target);
+    if (violation) {
+      throw new SseBroadcastLevelError(
+        SseMessages.broadcastLevelViolated(violation.name, violation.level),
+        violation.name,
+        violation.level,
+      );
+    }
+  }
+
+  private violatedLevel(target: NormalizedTarget): { name: string; level: SseBroadcastLevel } | undefined {
+    for (const name of target.names) {
+      const level = this.getBroadcastLevel(name);
+      const allowed =
+        level === 'name' ||
+        target.clientIds !== undefined ||
+        (level === 'group' && target.groups !== undefined);
+      if (!allowed) return { name, level };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SseStream } from './sse-stream.js';
+
+/**
+ * Platform neutrality in one place: Express passes Node's own request and
+ * response, Fastify wraps them (`request.raw`, `reply.raw`).
+ */
+type PlatformRequest = { raw?: IncomingMessage; headers?: IncomingMessage['headers']; query?: unknown; ip?: string };
+type PlatformResponse = { raw?: ServerResponse };
+
+export function rawRequest(request: unknown): IncomingMessage {
+  return ((request as PlatformRequest).raw ?? request) as IncomingMessage;
+}
+
+export function rawResponse(response: unknown): ServerResponse {
+  return ((response as PlatformResponse).raw ?? response) as ServerResponse;
+}
+
+/** A header's value; the first one when repeated. */
+export function readHeader(request: unknown, name: string): string | undefined {
+  const value = rawRequest(request).headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A query parameter from the platform's parsed query, or from the URL when there is none. */
+export function readQuery(request: unknown, name: string): string | undefined {
+  const query = (request as PlatformRequest).query;
+  if (typeof query === 'object' && query !== null) {
+    const value = (query as Record<string, unknown>)[name];
+    const first = Array.isArray(value) ? value[0] : value;
+    return typeof first === 'string' ? first : undefined;
+  }
+  const url = rawRequest(request).url ?? '/';
+  return new URL(url, 'http://localhost').searchParams.get(name) ?? undefined;
+}
+
+/** The caller's address: the platform's (proxy-aware when configured), else the socket's. */
+export function remoteAddress(request: unknown): string | undefined {
+  return (request as PlatformRequest).ip ?? rawRequest(request).socket?.remoteAddress;
+}
+
+// A pending or open connection, found again from the objects Nest hands around.
+const connections = new WeakMap<object, SseStream>();
+
+/** Links a connection to the platform request and response it was made from. */
+export function attachConnection(request: object, response: object, connection: SseStream): void {
+  connections.set(request, connection);
+  connections.set(response, connection);
+}
+
+/** The connection made from this request or response, if any. */
+export function connectionOf(requestOrResponse: unknown): SseStream | undefined {
+  return typeof requestOrResponse === 'object' && requestOrResponse !== null
+    ? connections.get(requestOrResponse)
+    : undefined;
+}

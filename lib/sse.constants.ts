@@ -1,0 +1,31 @@
+/** Metadata key of `@SseConnection()` route options. */
+export const SSE_CONNECTION_METADATA = 'sse:connection';
+
+/** Metadata key of `@OnSseConnect()` / `@OnSseDisconnect()` provider methods. */
+export const SSE_LIFECYCLE_METADATA = 'sse:lifecycle';
+
+/** Default milliseconds between keep-alive comments on an idle connection. */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+
+/** Longest name, group or client id accepted (PROTOCOL.md: 1–256 characters). */
+export const MAX_IDENTIFIER_LENGTH = 256;
+
+/** Longest `Last-Event-ID` accepted from a client, and so the longest event id we send. */
+export const MAX_LAST_EVENT_ID_LENGTH = 1024;
+
+/** Event types that this library sends itself; applications may not send them. */
+export const PROTOCOL_EVENT_PREFIX = 'sse.';
+
+/** Request and response headers that carry a connection's identity. */
+export const SSE_HEADERS = {
+  clientId: 'x-sse-client-id',
+  name: 'x-sse-name',
+  group: 'x-sse-group',
+  lastEventId: 'last-event-id',
+} as const;
+
+/** Query parameters for clients that cannot set headers (EventSource). */
+export const SSE_QUERY = {
+  clientId: 'clientId',
+  lastEventId: 'lastEventId',
+} as const;

@@ -1,0 +1,48 @@
+/** Every message starts with the package name so that a user can grep for it. */
+const PREFIX = 'nestjs-sse-hub:';
+
+const show = (value: unknown): string => {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  }
+  return typeof value === 'object' && value !== null ? 'an object' : String(value);
+};
+
+export const SseMessages = {
+  invalidIdentifier: (kind: string, value: unknown, max: number) =>
+    `${PREFIX} ${kind} ${show(value)} is invalid: expected a string of 1–${max} characters without control characters.`,
+  emptyNameList: () => `${PREFIX} a target needs at least one name.`,
+  missingTarget: () => `${PREFIX} a target must be an object with a name, e.g. { name: 'events' }.`,
+  invalidEvent: (value: unknown) =>
+    `${PREFIX} an event must be an object with a data property, got ${show(value)}.`,
+  invalidEventField: (field: 'event' | 'id', value: unknown) =>
+    `${PREFIX} event ${field} ${show(value)} is refused: it must be a string without CR, LF or NUL characters${
+      field === 'event' ? ', not empty and not starting with "sse."' : ''
+    }.`,
+  eventIdTooLong: (max: number) => `${PREFIX} an event id longer than ${max} characters could never be resumed from.`,
+  unserializableData: (reason: string) => `${PREFIX} event data cannot be JSON-encoded: ${reason}.`,
+  invalidRetry: (where: string, value: unknown) =>
+    `${PREFIX} ${where} ${show(value)} is invalid: expected a non-negative integer of milliseconds.`,
+  invalidScope: (value: unknown) => `${PREFIX} scope ${show(value)} is invalid: expected 'global' or 'local'.`,
+  invalidBroadcastLevel: (value: unknown) =>
+    `${PREFIX} broadcast level ${show(value)} is invalid: expected 'name', 'group' or 'clientId'.`,
+  invalidOption: (option: string, expected: string, value: unknown) =>
+    `${PREFIX} option ${option} ${show(value)} is invalid: expected ${expected}.`,
+  broadcastLevelViolated: (name: string, level: string) =>
+    `${PREFIX} sending to name ${show(name)} needs ${level === 'group' ? 'a group or a client id' : 'a client id'} (broadcast level '${level}').`,
+  existsNeedsClientId: () => `${PREFIX} exists() needs a target with a clientId.`,
+  connectionClosed: (name: string, clientId: string) =>
+    `${PREFIX} the connection ${show(clientId)} of ${show(name)} is closed.`,
+  unsupportedRouteMethod: (where: string, method: string) =>
+    `${PREFIX} @SseConnection() on ${where} needs a GET or POST route, found ${method}.`,
+  notARoute: (where: string) => `${PREFIX} @SseConnection() on ${where} needs a route decorator such as @Get().`,
+  unsignedClientId: () => `${PREFIX} the client id is not signed, and signing is enabled.`,
+  forgedClientId: () => `${PREFIX} the client id's signature is not valid.`,
+  missingReference: () =>
+    `${PREFIX} this route needs the X-Sse-Name and X-Sse-Client-Id headers of an open SSE connection.`,
+  unknownConnection: () => `${PREFIX} no open SSE connection matches X-Sse-Name / X-Sse-Client-Id.`,
+  lastEventIdTooLong: (max: number) => `${PREFIX} Last-Event-ID is longer than ${max} characters.`,
+  shuttingDown: () => `${PREFIX} the server is shutting down.`,
+  handlerFailed: () => `Internal server error`,
+  lifecycleHandlerFailed: (where: string) => `${PREFIX} ${where} threw; the connection is not affected.`,
+} as const;

@@ -1,0 +1,68 @@
+import { Global, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { SseConfigurableModule } from './sse.module-definition.js';
+import { SseHub } from './sse-hub.service.js';
+import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseConnectionFactory } from './sse-connection.factory.js';
+import { SseConnectionInterceptor } from './sse-connection.interceptor.js';
+import { SseContextPipe } from './sse-context.pipe.js';
+import { SseClientIds } from './sse-client-id.service.js';
+import { SseSettings } from './sse-settings.js';
+import { SseKeepAlive } from './sse-keep-alive.js';
+import { SseLifecycleExplorer } from './sse-lifecycle.explorer.js';
+import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
+import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-options.interface.js';
+
+/**
+ * Registers `SseHub`, `@SseConnection()` and `@SseContext()` for the whole
+ * application (a global module: import it once, in the root module).
+ *
+ * @example
+ * ```ts
+ * @Module({ imports: [SseModule.forRoot({ retry: 2000 })] })
+ * export class AppModule {}
+ * ```
+ */
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    SseSettings,
+    SseHub,
+    SseConnectionRegistry,
+    SseConnectionFactory,
+    SseConnectionInterceptor,
+    SseContextPipe,
+    SseClientIds,
+    SseKeepAlive,
+    SseLifecycleExplorer,
+  ],
+  // The interceptor and pipe are instantiated in the modules of the controllers
+  // that use them, so what they depend on is exported too.
+  exports: [SseHub, SseConnectionRegistry, SseConnectionFactory, SseConnectionInterceptor, SseContextPipe],
+})
+export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
+  constructor(private readonly registry: SseConnectionRegistry) {
+    super();
+  }
+
+  /** Configures the module with static options (all optional). */
+  static override forRoot(options: SseModuleOptions = {}): DynamicModule {
+    return { ...super.forRoot(options), global: true };
+  }
+
+  /** Configures the module from a factory, a class or an existing provider (`SseOptionsFactory`). */
+  static override forRootAsync(options: SseModuleAsyncOptions): DynamicModule {
+    return { ...super.forRootAsync(options), global: true };
+  }
+
+  /** Sends `sse.close` to every open stream before Nest closes the HTTP server. */
+  beforeApplicationShutdown(): void {
+    this.registry.closeAll('shutdown');
+  }
+
+  /** Ends `SseHub.events$` once the application is down. */
+  onApplicationShutdown(): void {
+    this.registry.complete();
+  }
+}

@@ -1,0 +1,103 @@
+import { MAX_IDENTIFIER_LENGTH, PROTOCOL_EVENT_PREFIX, MAX_LAST_EVENT_ID_LENGTH } from './sse.constants.js';
+import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
+import { SseMessages } from './sse.messages.js';
+import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
+import type { SseEvent, SseTarget } from './interfaces/sse-event.interface.js';
+
+// C0 controls and DEL: they would break headers, logs and frames.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+// What the HTML spec's line splitting and field parsing cannot carry.
+const FRAME_BREAKERS = /[\r\n\u0000]/;
+
+/** True for a name, group or client id: 1–256 characters, no control characters. */
+export function isValidIdentifier(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length > 0 &&
+    value.length <= MAX_IDENTIFIER_LENGTH &&
+    !CONTROL_CHARACTERS.test(value)
+  );
+}
+
+/** Returns the identifier or throws `SseInvalidArgumentError` naming its kind. */
+export function assertIdentifier(kind: string, value: unknown): string {
+  if (!isValidIdentifier(value)) {
+    throw new SseInvalidArgumentError(SseMessages.invalidIdentifier(kind, value, MAX_IDENTIFIER_LENGTH));
+  }
+  return value;
+}
+
+/** Accepts a non-negative integer of milliseconds; anything else is refused, not rounded. */
+export function assertRetry(where: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new SseInvalidArgumentError(SseMessages.invalidRetry(where, value));
+  }
+  return value;
+}
+
+export function assertScope(value: unknown): SseScope {
+  if (value !== 'global' && value !== 'local') {
+    throw new SseInvalidArgumentError(SseMessages.invalidScope(value));
+  }
+  return value;
+}
+
+export function assertBroadcastLevel(value: unknown): SseBroadcastLevel {
+  if (value !== 'name' && value !== 'group' && value !== 'clientId') {
+    throw new SseInvalidArgumentError(SseMessages.invalidBroadcastLevel(value));
+  }
+  return value;
+}
+
+/** A target with every list as a checked array (`undefined` = not given). */
+export interface NormalizedTarget {
+  names: string[];
+  groups: string[] | undefined;
+  clientIds: string[] | undefined;
+}
+
+const toList = (kind: string, value: string | string[] | undefined): string[] | undefined => {
+  if (value === undefined) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  for (const item of list) assertIdentifier(kind, item);
+  return list;
+};
+
+/** Validates a target; throws `SseInvalidArgumentError` on anything malformed. */
+export function normalizeTarget(target: SseTarget): NormalizedTarget {
+  if (typeof target !== 'object' || target === null) {
+    throw new SseInvalidArgumentError(SseMessages.missingTarget());
+  }
+  const names = toList('name', target.name);
+  if (!names || names.length === 0) {
+    throw new SseInvalidArgumentError(names ? SseMessages.emptyNameList() : SseMessages.missingTarget());
+  }
+  return {
+    names,
+    groups: toList('group', target.group),
+    clientIds: toList('client id', target.clientId),
+  };
+}
+
+/** Checks the fields of one event that go on the wire as they are. */
+export function assertEvent(event: SseEvent<unknown>): void {
+  if (typeof event !== 'object' || event === null || !('data' in event)) {
+    throw new SseInvalidArgumentError(SseMessages.invalidEvent(event));
+  }
+  const { event: type, id, retry } = event;
+  if (
+    type !== undefined &&
+    (typeof type !== 'string' || type.length === 0 || FRAME_BREAKERS.test(type) || type.startsWith(PROTOCOL_EVENT_PREFIX))
+  ) {
+    throw new SseInvalidArgumentError(SseMessages.invalidEventField('event', type));
+  }
+  if (id !== undefined) {
+    if (typeof id !== 'string' || FRAME_BREAKERS.test(id)) {
+      throw new SseInvalidArgumentError(SseMessages.invalidEventField('id', id));
+    }
+    if (id.length > MAX_LAST_EVENT_ID_LENGTH) {
+      throw new SseInvalidArgumentError(SseMessages.eventIdTooLong(MAX_LAST_EVENT_ID_LENGTH));
+    }
+  }
+  if (retry !== undefined) assertRetry('event retry', retry);
+}

@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+
+/** A platform the e2e suite runs on. */
+export interface Platform {
+  name: string;
+  createAdapter(): AbstractHttpAdapter;
+}
+
+export const express: Platform = { name: 'express', createAdapter: () => new ExpressAdapter() };
+
+/** Every platform the whole e2e suite must pass on. */
+export const platforms: Platform[] = [express];
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL. */
+export async function startApp(platform: Platform, metadata: ModuleMetadata): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+/** A plain HTTP request (fetch), with the body parsed when it is JSON. */
+export async function request(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers: { 'content-type': 'application/json', ...init.headers },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body, headers: response.headers };
+}

@@ -1,0 +1,137 @@
+import http from 'node:http';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+
+export type { EventSourceMessage };
+
+export interface SseClientOptions {
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * A real SSE client over a real socket: node:http for the request and the
+ * spec-compliant `eventsource-parser` for the stream. It records everything
+ * and lets a test wait for what it expects (no sleeps).
+ */
+export class SseClient {
+  readonly events: EventSourceMessage[] = [];
+  readonly comments: string[] = [];
+  retry: number | undefined;
+  status = 0;
+  headers: http.IncomingHttpHeaders = {};
+  /** The body of a response that is not an event stream (an error answer). */
+  body = '';
+  ended = false;
+  private waiters: Array<() => void> = [];
+  private request!: http.ClientRequest;
+  private endedPromise!: Promise<void>;
+
+  /** Opens the request; resolves once the response head has arrived. */
+  static open(url: string, options: SseClientOptions = {}): Promise<SseClient> {
+    const client = new SseClient();
+    return client.start(url, options).then(() => client);
+  }
+
+  private start(url: string, options: SseClientOptions): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.request = http.request(url, {
+        method: options.method ?? 'GET',
+        headers: { accept: 'text/event-stream', ...options.headers },
+        agent: false,
+      });
+      this.endedPromise = new Promise((resolveEnded) => {
+        this.request.on('response', (response) => {
+          this.status = response.statusCode ?? 0;
+          this.headers = response.headers;
+          const isStream = String(response.headers['content-type']).startsWith('text/event-stream');
+          const parser = createParser({
+            onEvent: (event) => this.push(() => this.events.push(event)),
+            onComment: (comment) => this.push(() => this.comments.push(comment)),
+            onRetry: (retry) => (this.retry = retry),
+          });
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (isStream ? parser.feed(chunk) : (this.body += chunk)));
+          const finish = () => {
+            if (this.ended) return;
+            this.push(() => (this.ended = true));
+            resolveEnded();
+          };
+          response.on('end', finish);
+          response.on('close', finish);
+          response.on('error', finish);
+          resolve();
+        });
+        this.request.on('error', (error) => {
+          if (this.status === 0) reject(error);
+          this.push(() => (this.ended = true));
+          resolveEnded();
+        });
+      });
+      this.request.end(options.body);
+    });
+  }
+
+  /** Resolves once `predicate` holds, re-checked after every event, comment or end. */
+  waitFor<T>(predicate: () => T | undefined | false, what = 'condition', timeoutMs = 10_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const value = predicate();
+        if (value) {
+          clearTimeout(timer);
+          resolve(value);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== listener);
+        reject(new Error(`timed out waiting for ${what}; got events ${JSON.stringify(this.events.map((e) => e.event ?? e.data))}`));
+      }, timeoutMs);
+      const listener = () => {
+        if (check()) this.waiters = this.waiters.filter((waiter) => waiter !== listener);
+      };
+      if (!check()) this.waiters.push(listener);
+    });
+  }
+
+  /** Waits for the first event of a type (`message` for untyped) after `from` events. */
+  next(type = 'message', from = 0): Promise<EventSourceMessage> {
+    return this.waitFor(
+      () => this.events.slice(from).find((event) => (event.event ?? 'message') === type),
+      `event ${type}`,
+    );
+  }
+
+  /** Waits until `count` events of a type have arrived; returns them. */
+  async collect(type: string, count: number): Promise<EventSourceMessage[]> {
+    return this.waitFor(() => {
+      const found = this.eventsOf(type);
+      return found.length >= count ? found : undefined;
+    }, `${count} events of type ${type}`);
+  }
+
+  eventsOf(type: string): EventSourceMessage[] {
+    return this.events.filter((event) => (event.event ?? 'message') === type);
+  }
+
+  /** The data of `sse.open`, JSON-decoded. */
+  async opened(): Promise<{ clientId: string; name: string; group: string | null }> {
+    return JSON.parse((await this.next('sse.open')).data);
+  }
+
+  /** Resolves when the server has ended the response (or the socket closed). */
+  end(): Promise<void> {
+    return this.endedPromise;
+  }
+
+  /** Closes the connection from the client side. */
+  close(): void {
+    this.request.destroy();
+  }
+
+  private push(record: () => unknown): void {
+    record();
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
