@@ -19,6 +19,8 @@ declare const document: { getElementById(id: string): { textContent: string | nu
 
 const chromiumPath = findChromium();
 const ARTIFACTS = 'test-artifacts';
+// Generous: the machine is shared, and a browser test waits for real ticks and reconnects.
+const TIMEOUT = 60_000;
 
 /** Boots the sample's AppModule on loopback; `port` 0 picks a free one, a given one restarts on it. */
 async function startSample(platform: Platform, port = 0): Promise<TestApp> {
@@ -156,6 +158,8 @@ if (!chromiumPath) {
     console.warn('Skipping the browser replay tests: the library does not give events ids yet (issue 3, delivery).');
   }
 
+  mkdirSync(ARTIFACTS, { recursive: true });
+
   describe.each(platforms)('sample in a browser ($name)', (platform) => {
     let browser: Browser;
     let t: TestApp;
@@ -164,7 +168,7 @@ if (!chromiumPath) {
     beforeAll(async () => {
       browser = await launchChromium(chromiumPath);
       t = await startSample(platform);
-    });
+    }, TIMEOUT);
     afterAll(async () => {
       await t?.close();
       await browser?.close();
@@ -196,7 +200,7 @@ if (!chromiumPath) {
       await waitForListItem(carol.page, '#chat-messages', 'red again');
       expect(await chatLines(alice.page)).toEqual(['you hello red', `${carol.clientId.slice(0, 8)} red again`]);
       expect(await chatLines(carol.page)).toEqual([`${alice.clientId.slice(0, 8)} hello red`, 'you red again']);
-    });
+    }, TIMEOUT);
 
     it('sends a private notification to exactly one client id', async () => {
       const alice = await tabs.open(t.url, 'lobby');
@@ -214,7 +218,7 @@ if (!chromiumPath) {
       await waitForListItem(bob.page, '#notices', 'for you only');
       expect(await notices(bob.page)).toHaveLength(1);
       expect(await notices(alice.page)).toHaveLength(1);
-    });
+    }, TIMEOUT);
 
     it('shows the server clock ticking (a @Cron job through the global connection)', async () => {
       const tab = await tabs.open(t.url, 'lobby');
@@ -224,7 +228,7 @@ if (!chromiumPath) {
       expect(await text(tab.page, '#clock-time')).not.toBe(first);
       expect(Number(await text(tab.page, '#stat-connections'))).toBeGreaterThanOrEqual(1);
       expect(await text(tab.page, '#stat-rooms')).toContain('lobby');
-    });
+    }, TIMEOUT);
 
     it('runs a countdown on a local connection that ends and does not reconnect', async () => {
       const tab = await tabs.open(t.url, 'lobby');
@@ -241,7 +245,7 @@ if (!chromiumPath) {
       expect(countdowns()).toHaveLength(1);
       expect(await text(tab.page, '#countdown-value')).toBe('liftoff');
       expect(await tab.page.isEnabled('#countdown-start')).toBe(true);
-    });
+    }, TIMEOUT);
 
     withEventIds('replays what a page missed while its connection was down', async () => {
       const tab = await tabs.open(t.url, 'lobby');
@@ -277,7 +281,7 @@ if (!chromiumPath) {
       expect(connects.map((connection) => connection.lastEventId)).toEqual([lastIdBefore]);
       await waitForListItem(tab.page, '#notices', 'sent while you were away');
       expect(await tab.page.isHidden('#gap-note')).toBe(true);
-    });
+    }, TIMEOUT);
 
     it('renders every panel (screenshot in test-artifacts/)', async () => {
       const tab = await tabs.open(t.url, 'lobby');
@@ -296,9 +300,8 @@ if (!chromiumPath) {
         expect(await text(tab.page, panel)).not.toBe('–');
       }
       expect(await chatLines(tab.page)).toHaveLength(2);
-      mkdirSync(ARTIFACTS, { recursive: true });
       await tab.page.screenshot({ path: `${ARTIFACTS}/sample-${platform.name}.png`, fullPage: true });
-    });
+    }, TIMEOUT);
 
     it('reconnects after the server restarts, keeping its client id', async () => {
       const first = await startSample(platform);
@@ -336,11 +339,12 @@ if (!chromiumPath) {
           await tab.page.waitForSelector('#gap-note:not([hidden])');
           expect(await text(tab.page, '#gap-note')).toContain(lastIdSeen);
         }
+        await tab.page.screenshot({ path: `${ARTIFACTS}/sample-restarted-${platform.name}.png`, fullPage: true });
       } finally {
         await tabs.closeAll();
         await second?.close();
         await first.close().catch(() => undefined);
       }
-    });
+    }, TIMEOUT);
   });
 }
