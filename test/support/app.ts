@@ -25,10 +25,18 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL. */
-export async function startApp(platform: Platform, metadata: ModuleMetadata): Promise<TestApp> {
+/**
+ * Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL.
+ * `setup` runs before listen, for what must be configured then (`enableCors`, Fastify hooks).
+ */
+export async function startApp(
+  platform: Platform,
+  metadata: ModuleMetadata,
+  setup?: (app: INestApplication) => void | Promise<void>,
+): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
+  await setup?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
