@@ -1,6 +1,7 @@
 import {
   Controller,
   Get,
+  Header,
   Injectable,
   Module,
   UseGuards,
@@ -62,6 +63,7 @@ class StreamController {
 @UseInterceptors(HeaderInterceptor)
 class DecoratedController {
   @Get('events')
+  @Header('X-From-Decorator', 'decorator')
   @SseConnection({ name: 'decorated' })
   open() {}
 
@@ -127,7 +129,7 @@ describe.each(platforms)('headers set by the app ($name)', (platform) => {
     });
   });
 
-  describe('from middleware, guards and interceptors', () => {
+  describe('from middleware, guards, interceptors and @Header()', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp(platform, { imports: [SseModule.forRoot(), DecoratedModule] });
@@ -141,6 +143,7 @@ describe.each(platforms)('headers set by the app ($name)', (platform) => {
       expect(client.headers['x-from-middleware']).toBe('middleware');
       expect(client.headers['x-from-guard']).toBe('guard');
       expect(client.headers['x-from-interceptor']).toBe('interceptor');
+      expect(client.headers['x-from-decorator']).toBe('decorator');
       expect(client.headers['cache-control']).toBe('no-cache, no-transform');
       expect(client.headers['content-type']).toBe('text/event-stream');
       expect(client.headers['x-sse-name']).toBe('decorated');

@@ -55,6 +55,13 @@ class LifecycleController {
     );
   }
 
+  @Get('broken')
+  @SseConnection({ name: 'broken', scope: 'local' })
+  async broken(@SseContext() ctx: SseContext) {
+    await ctx.send({ data: 'first' });
+    throw new UnauthorizedException('token expired');
+  }
+
   @Get('forever')
   @SseConnection({ name: 'forever', scope: 'local' })
   forever() {
@@ -108,6 +115,17 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
     ]);
   });
 
+  it('reports an exception after the stream opened as sse.error, then ends', async () => {
+    const client = await SseClient.open(`${t.url}/broken`);
+    await client.end();
+    expect(client.status).toBe(200);
+    expect(client.events.map((e) => `${e.event ?? 'message'}:${e.data}`)).toEqual([
+      expect.stringMatching(/^sse\.open:/),
+      'message:first',
+      'sse.error:{"message":"token expired"}',
+    ]);
+  });
+
   it('opens a stream from a POST with a parsed JSON body', async () => {
     const client = await SseClient.open(`${t.url}/events`, {
       method: 'POST',
@@ -115,6 +133,8 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
       body: JSON.stringify({ room: 'blue' }),
     });
     expect(await client.opened()).toMatchObject({ name: 'posted', group: 'blue' });
+    // Nest would answer a POST with 201; a stream is always 200.
+    expect(client.status).toBe(200);
     client.close();
   });
 
