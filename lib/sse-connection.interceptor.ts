@@ -95,8 +95,9 @@ export class SseConnectionInterceptor implements NestInterceptor {
   ): void {
     if (!connection.isOpen && !connection.isClosed) {
       // Nothing written yet: Nest's exception filters answer with the real status.
-      connection.discard();
+      // The error goes first: discarding runs the close listener, which completes the subscriber.
       subscriber.error(error);
+      connection.discard();
       return;
     }
     if (connection.isOpen) {

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeEvents, encodeProtocolFrame } from './sse-frame.encoder.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
 import { SseMessages } from './sse.messages.js';
+import { takeOverResponse } from './sse-request.js';
 import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
@@ -97,6 +98,8 @@ export class SseStream implements SseContext {
     // HTTP/2 forbids the Connection header.
     if (this.request.httpVersionMajor < 2) headers['Connection'] = 'keep-alive';
     if (this.options.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
+    // Headers the app set through its platform (Fastify's reply) join the head; ours win.
+    takeOverResponse(this);
     this.response.removeHeader('Content-Length');
     this.response.writeHead(200, headers);
     // Registered before sse.open is written: a client that saw it can be reached.
