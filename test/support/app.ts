@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, LoggerService, LogLevel, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -22,10 +22,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** Options of `startApp`. */
+export interface StartAppOptions {
+  /** The app's logger (default: errors and warnings to the console); see `RecordingLogger`. */
+  logger?: LoggerService | LogLevel[];
+}
+
 /** Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL. */
-export async function startApp(platform: Platform, metadata: ModuleMetadata): Promise<TestApp> {
+export async function startApp(platform: Platform, metadata: ModuleMetadata, options: StartAppOptions = {}): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
+  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: options.logger ?? ['error', 'warn'] });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
