@@ -61,6 +61,11 @@ export class SseConnectionRegistry implements SseStreamHooks {
       if (!index) this.byName.set(connection.name, (index = new SseNameIndex()));
       index.add(connection);
     }
+  }
+
+  /** {@inheritDoc SseStreamHooks.opened} */
+  opened(connection: SseStream): void {
+    // After sse.open, so that a welcome event sent by a listener never precedes it.
     this.lifecycle.next({ type: 'connect', connection: connection.info() });
   }
 
