@@ -63,7 +63,8 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
 
   it('answers 400 without the headers', async () => {
     const { clientId } = await pool.connect(`${t.url}/events`);
-    for (const headers of [{}, { 'x-sse-name': 'events' }, { 'x-sse-client-id': clientId }]) {
+    const partial: Record<string, string>[] = [{}, { 'x-sse-name': 'events' }, { 'x-sse-client-id': clientId }];
+    for (const headers of partial) {
       const res = await reply(headers);
       expect(res.status).toBe(400);
       expect(res.body.message).toMatch(/needs the X-Sse-Name and X-Sse-Client-Id headers/);
