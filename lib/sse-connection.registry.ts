@@ -67,6 +67,9 @@ export class SseConnectionRegistry implements SseStreamHooks {
   opened(connection: SseStream): void {
     // After sse.open, so that a welcome event sent by a listener never precedes it.
     this.lifecycle.next({ type: 'connect', connection: connection.info() });
+    // A handler that was still pending when shutdown began opens too late for
+    // closeAll(); left open, it would keep the HTTP server (and app.close()) waiting.
+    if (this.shuttingDown) connection.end('shutdown');
   }
 
   /** {@inheritDoc SseStreamHooks.closed} */

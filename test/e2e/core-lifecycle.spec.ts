@@ -13,6 +13,7 @@ import {
 import { platforms, startApp, type TestApp } from '../support/app.js';
 import { SseClient, SseClientPool } from '../support/sse-client.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { deferred } from '../support/deferred.js';
 import { queryParam } from '../support/request-params.js';
 
 @Controller()
@@ -29,6 +30,22 @@ class LifecycleController {
   @SseConnection({ name: 'countdown', scope: 'local' })
   async local(@SseContext() ctx: SseContext) {
     await ctx.send({ data: 'started' });
+    await new Promise<void>(() => undefined);
+  }
+}
+
+/** A handler still pending (nothing sent yet) when shutdown begins. */
+const slowEntered = deferred();
+const slowRelease = deferred();
+
+@Controller()
+class SlowController {
+  @Get('slow')
+  @SseConnection({ name: 'slow', scope: 'local' })
+  async slow(@SseContext() ctx: SseContext) {
+    slowEntered.resolve();
+    await slowRelease.promise;
+    await ctx.send({ data: 'too late' }).catch(() => undefined);
     await new Promise<void>(() => undefined);
   }
 }
@@ -179,6 +196,35 @@ describe.each(platforms)('shutdown with open connections ($name)', (platform) =>
         expect(client.eventsOf('sse.close').map((e) => JSON.parse(e.data))).toEqual([{ reason: 'shutdown' }]);
       }
       expect((await disconnects).length).toBe(3);
+    } finally {
+      for (const client of clients) client.close();
+    }
+  });
+
+  it('a connection that opens after shutdown began is closed at once, so app.close() still resolves', async () => {
+    const t = await startApp(
+      platform,
+      { imports: [SseModule.forRoot()], controllers: [LifecycleController, SlowController] },
+      { logger: new RecordingLogger() },
+    );
+    const hub = t.app.get(SseHub);
+    const clients: SseClient[] = [];
+    try {
+      clients.push(await SseClient.open(`${t.url}/events?clientId=witness`));
+      await clients[0].opened();
+      const slow = SseClient.open(`${t.url}/slow`);
+      await slowEntered.promise;
+      // The witness's disconnect tells that the shutdown's closeAll() has run.
+      const shutdownRan = firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === 'witness')));
+      const closing = t.close();
+      await shutdownRan;
+      slowRelease.resolve();
+      const late = await slow;
+      clients.push(late);
+      await late.end();
+      expect(late.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'sse.close']);
+      expect(JSON.parse(late.eventsOf('sse.close')[0].data)).toEqual({ reason: 'shutdown' });
+      await closing;
     } finally {
       for (const client of clients) client.close();
     }
