@@ -34,7 +34,7 @@ export class SseClientIds {
 
   /** True when the id has the signed form `s:<id>.<signature>` (says nothing of its validity). */
   isSigned(id: string): boolean {
-    return id.startsWith(SIGNED_PREFIX) && id.lastIndexOf('.') > SIGNED_PREFIX.length;
+    return typeof id === 'string' && id.startsWith(SIGNED_PREFIX) && id.lastIndexOf('.') > SIGNED_PREFIX.length;
   }
 
   /**

@@ -258,6 +258,9 @@ describe.each(platforms)('broadcast levels ($name)', (platform) => {
   it('refuses an unknown level or a bad name with SseInvalidArgumentError', () => {
     expect(() => hub.setBroadcastLevel('events', 'everyone' as never)).toThrow(SseInvalidArgumentError);
     expect(() => hub.setBroadcastLevel('', 'name')).toThrow(SseInvalidArgumentError);
+    expect(() => hub.getBroadcastLevel('')).toThrow(SseInvalidArgumentError);
+    expect(() => hub.getBroadcastLevel('a\nb')).toThrow(SseInvalidArgumentError);
+    expect(() => hub.testBroadcastLevel({ name: '' })).toThrow(SseInvalidArgumentError);
     expect(hub.getBroadcastLevel('events')).toBe('group');
   });
 

@@ -79,6 +79,19 @@ class ErrorsController {
     return concat(of({ data: 'one' }), throwError(() => new Error('stream broke')));
   }
 
+  @Get('derived')
+  @SseConnection({ name: 'derived', clientId: (req) => queryParam(req, 'user') })
+  derived() {}
+
+  @Get('callback-throws')
+  @SseConnection({
+    name: 'grouped',
+    group: () => {
+      throw new ForbiddenException('no room for you');
+    },
+  })
+  callbackThrows() {}
+
   @Get('bad-group')
   @SseConnection({ name: 'grouped', group: (req) => queryParam(req, 'group') })
   badGroup() {}
@@ -169,6 +182,12 @@ describe.each(platforms)('errors before and after the stream opens ($name)', (pl
     await expectHttpError('/bad-group?clientId=a%01b', 400, /^nestjs-sse-hub: client id .* is invalid/);
     await expectHttpError(`/bad-group?clientId=${'x'.repeat(257)}`, 400, /client id/);
   });
+
+  it('an invalid client id derived by the route answers 400', () =>
+    expectHttpError(`/derived?user=${'u'.repeat(257)}`, 400, /^nestjs-sse-hub: client id .* is invalid/));
+
+  it('a group callback that throws an HttpException answers with its status', () =>
+    expectHttpError('/callback-throws', 403, /no room for you/));
 
   it('a Last-Event-ID longer than 1024 characters answers 400', async () => {
     await expectHttpError('/bad-group', 400, /Last-Event-ID is longer than 1024/, { 'last-event-id': 'x'.repeat(1025) });

@@ -57,6 +57,8 @@ describe('SseClientIds with signing', () => {
     expect(ids.isSigned('s:.b')).toBe(false);
     expect(ids.isSigned('s:ab')).toBe(false);
     expect(ids.isSigned('a.b')).toBe(false);
+    expect(ids.isSigned(42 as unknown as string)).toBe(false);
+    expect(ids.isValid(undefined as unknown as string)).toBe(false);
   });
 
   it('isValid needs a signature that verifies', () => {
