@@ -8,6 +8,7 @@ import {
   type SseTarget,
 } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
 import { SseClientPool, type SseClient } from '../support/sse-client.js';
 import { queryParam } from '../support/request-params.js';
 
@@ -52,7 +53,10 @@ describe.each(platforms)('addressing: send and close by name, group and client i
       clients[id] = (await pool.connect(`${t.url}/${path}?${query}`)).client;
     }
   });
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   /**
    * Runs a send with a unique payload, then a marker to everybody; once every

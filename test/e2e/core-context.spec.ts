@@ -1,6 +1,8 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { SseConnection, SseContext, SseModule } from '../../lib/index.js';
+import { filter, firstValueFrom } from 'rxjs';
+import { SseConnection, SseContext, SseHub, SseModule } from '../../lib/index.js';
 import { platforms, request, startApp, type TestApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
 import { SseClientPool } from '../support/sse-client.js';
 import { queryParam } from '../support/request-params.js';
 
@@ -28,12 +30,17 @@ class ContextController {
 
 describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform) => {
   let t: TestApp;
+  let hub: SseHub;
   const pool = new SseClientPool();
   beforeAll(async () => {
     t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [ContextController] });
+    hub = t.app.get(SseHub);
   });
   afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   const reply = (headers: Record<string, string>) => request(`${t.url}/reply`, { method: 'POST', headers });
 
@@ -82,12 +89,10 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
     const { client, clientId } = await pool.connect(`${t.url}/events`);
     expect((await reply({ 'x-sse-name': 'events', 'x-sse-client-id': 'nobody' })).status).toBe(404);
     expect((await reply({ 'x-sse-name': 'other', 'x-sse-client-id': clientId })).status).toBe(404);
+    const gone = firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === clientId)));
     client.close();
-    await client.end();
-    // The server notices the socket going away; until then the reply could still be 200.
-    let status = 200;
-    while (status === 200) status = (await reply({ 'x-sse-name': 'events', 'x-sse-client-id': clientId })).status;
-    expect(status).toBe(404);
+    await gone;
+    expect((await reply({ 'x-sse-name': 'events', 'x-sse-client-id': clientId })).status).toBe(404);
   });
 
   it('a local connection cannot be referenced (it is not registered)', async () => {

@@ -14,6 +14,7 @@ import {
 import { concat, Observable, of, throwError } from 'rxjs';
 import { SseConnection, SseContext, SseHub, SseModule } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
 import { SseClientPool } from '../support/sse-client.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { headerValue, queryParam } from '../support/request-params.js';
@@ -108,7 +109,10 @@ describe.each(platforms)('errors before and after the stream opens ($name)', (pl
     hub = t.app.get(SseHub);
   });
   afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   /** Expects a plain HTTP error answer: the status, a JSON body with the message, no stream, nothing registered. */
   async function expectHttpError(path: string, status: number, message: RegExp, headers: Record<string, string> = {}) {

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { filter, firstValueFrom } from 'rxjs';
 import { SseConnection, SseContext, SseHub, SseInvalidArgumentError, SseModule, type SseTarget } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
 import { SseClientPool } from '../support/sse-client.js';
 import { queryParam } from '../support/request-params.js';
 
@@ -34,7 +35,10 @@ describe.each(platforms)('queries, replacement and lingering names ($name)', (pl
     hub = t.app.get(SseHub);
   });
   afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   /** Resolves when the server has seen the given client disconnect. */
   const disconnectOf = (clientId: string) =>

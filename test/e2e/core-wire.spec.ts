@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { SseConnection, SseContext, SseHub, SseInvalidArgumentError, SseModule, type SseEvent } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
 import { SseClientPool, type SseClient } from '../support/sse-client.js';
 import { queryParam } from '../support/request-params.js';
 
@@ -59,7 +60,10 @@ describe.each(platforms)('wire format ($name)', (platform) => {
   beforeEach(async () => {
     ({ client, clientId } = await pool.connect(`${t.url}/events`));
   });
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   /** Sends one event to the test's client and returns it as the parser saw it. */
   async function roundTrip<T>(event: SseEvent<T>) {
@@ -112,7 +116,7 @@ describe.each(platforms)('wire format ($name)', (platform) => {
 
   it('several events in one send arrive whole and in order', async () => {
     const events: SseEvent[] = Array.from({ length: 20 }, (_, i) => ({ event: i % 2 ? 'odd' : 'even', id: `${i}`, data: `line ${i}\nmore ${i}` }));
-    expect(await hub.send({ name: 'events' }, events)).toEqual({ delivered: 1 });
+    expect(await hub.send({ name: 'events', clientId }, events)).toEqual({ delivered: 1 });
     await client.waitFor(() => client.events.length >= 21);
     expect(client.events.slice(1).map((e) => [e.event, e.id, e.data])).toEqual(
       events.map((e) => [e.event, e.id, e.data]),
@@ -240,7 +244,10 @@ describe.each(platforms)('keep-alive ($name)', (platform) => {
     hub = t.app.get(SseHub);
   });
   afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  afterEach(async () => {
+    await pool.closeAll();
+    await untilNoConnections(hub);
+  });
 
   it('sends ": ping" comments on an idle connection', async () => {
     const { client } = await pool.connect(`${t.url}/events`);
