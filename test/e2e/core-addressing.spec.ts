@@ -102,6 +102,14 @@ describe.each(platforms)('addressing: send and close by name, group and client i
     expect(await receiversOf(sendTo({ name: ['events', 'news'] }, 6))).toEqual(['a', 'b', 'c', 'd', 'n1', 'n2']);
   });
 
+  it('a name listed twice is addressed once', async () => {
+    const received = await receiversOf(sendTo({ name: ['news', 'news'] }, 2));
+    expect(received).toEqual(['n1', 'n2']);
+    expect(clients.n1.dataOf('message')).toHaveLength(1);
+    expect(await hub.count({ name: ['news', 'news'] })).toBe(2);
+    expect(await hub.clientIds({ name: ['news', 'news'], clientId: 'n1' })).toEqual(['n1']);
+  });
+
   it('resolves names, then client ids, then groups (Pode order) when all three are given', async () => {
     // a and n1 are red; c is blue and n2 ungrouped, so the group filter drops them; x is nobody.
     const target: SseTarget = { name: ['events', 'news'], clientId: ['a', 'c', 'n1', 'n2', 'x'], group: 'red' };
