@@ -26,6 +26,8 @@ export interface SseStreamIdentity {
 export interface SseStreamHooks {
   /** Called right before `sse.open` is written (global connections register here). */
   beforeOpen(connection: SseStream): void;
+  /** Called right after `sse.open` is written: what user code does on connect must follow it. */
+  opened(connection: SseStream): void;
   /** Called once, when the connection has closed for any reason. */
   closed(connection: SseStream): void;
 }
@@ -111,6 +113,7 @@ export class SseStream implements SseContext {
         this.options.retry,
       ),
     );
+    this.hooks.opened(this);
   }
 
   /** Writes an encoded frame; false when the connection is closed. Opens a pending connection first. */

@@ -38,7 +38,7 @@ const addHooks = (app: INestApplication): void => {
 describe('Fastify hooks', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startApp(fastify, { imports: [SseModule.forRoot()], controllers: [HookedController] }, addHooks);
+    t = await startApp(fastify, { imports: [SseModule.forRoot()], controllers: [HookedController] }, { setup: addHooks });
   });
   afterAll(() => t.close());
 

@@ -84,9 +84,9 @@ describe.each(platforms)('headers set by the app ($name)', (platform) => {
   describe('with app.enableCors()', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [StreamController] }, (app) =>
-        app.enableCors({ origin: ORIGIN, credentials: true, exposedHeaders: ['X-Sse-Client-Id'] }),
-      );
+      t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [StreamController] }, {
+        setup: (app) => app.enableCors({ origin: ORIGIN, credentials: true, exposedHeaders: ['X-Sse-Client-Id'] }),
+      });
     });
     afterAll(() => t.close());
 

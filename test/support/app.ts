@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
+import type { INestApplication, LoggerService, LogLevel, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -25,18 +25,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/**
- * Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL.
- * `setup` runs before listen, for what must be configured then (`enableCors`, Fastify hooks).
- */
-export async function startApp(
-  platform: Platform,
-  metadata: ModuleMetadata,
-  setup?: (app: INestApplication) => void | Promise<void>,
-): Promise<TestApp> {
+/** Options of `startApp`. */
+export interface StartAppOptions {
+  /** The app's logger (default: errors and warnings to the console); see `RecordingLogger`. */
+  logger?: LoggerService | LogLevel[];
+  /** Runs before listen, for what must be configured then (`enableCors`, Fastify hooks). */
+  setup?: (app: INestApplication) => void | Promise<void>;
+}
+
+/** Boots a real Nest app on a real port (listen(0), loopback) and returns its base URL. */
+export async function startApp(platform: Platform, metadata: ModuleMetadata, options: StartAppOptions = {}): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
-  await setup?.(app);
+  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: options.logger ?? ['error', 'warn'] });
+  await options.setup?.(app);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
