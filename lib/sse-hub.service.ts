@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
@@ -11,6 +11,8 @@ import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
 import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 
 /**
  * Sends events to open connections and answers questions about them, from any
@@ -28,6 +30,7 @@ export class SseHub {
     private readonly registry: SseConnectionRegistry,
     private readonly ids: SseClientIds,
     private readonly settings: SseSettings,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.events$ = registry.events$;
   }
@@ -41,53 +44,48 @@ export class SseHub {
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
-    // Encoded once for every recipient.
+    // Encoded once, here, for every recipient on every instance.
     const frame = encodeEvents(event);
-    const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
+    const delivered = await this.transport.publish(normalized, frame);
     return { delivered };
   }
 
   /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */
   async close(target: SseTarget): Promise<number> {
-    const closing: Array<{ end(reason: 'server'): void }> = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => closing.push(connection));
-    for (const connection of closing) connection.end('server');
-    return closing.length;
+    return this.transport.close(normalizeTarget(target));
   }
 
   /** Names with at least one open global connection. */
   async names(): Promise<string[]> {
-    return this.registry.names();
+    return this.transport.names();
   }
 
   /** Groups with at least one open connection under `name` (ungrouped connections add nothing). */
   async groups(name: string): Promise<string[]> {
-    return this.registry.groups(assertIdentifier('name', name));
+    return this.transport.groups(assertIdentifier('name', name));
   }
 
   /** Client ids of the connections the target addresses. */
   async clientIds(target: SseTarget): Promise<string[]> {
-    const ids: string[] = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => ids.push(connection.clientId));
-    return ids;
+    return this.transport.clientIds(normalizeTarget(target));
   }
 
   /** True while at least one global connection is open under `name`. */
   async hasName(name: string): Promise<boolean> {
-    return this.registry.names().includes(assertIdentifier('name', name));
+    const wanted = assertIdentifier('name', name);
+    return (await this.transport.names()).includes(wanted);
   }
 
   /** True when a connection with the target's client id is open (the target must name a client id). */
   async exists(target: SseTarget): Promise<boolean> {
     const normalized = normalizeTarget(target);
     if (!normalized.clientIds) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
-    return this.registry.forEachTarget(normalized, () => undefined) > 0;
+    return (await this.transport.count(normalized)) > 0;
   }
 
   /** How many global connections the target addresses; all of them without a target. */
   async count(target?: SseTarget): Promise<number> {
-    if (target === undefined) return this.registry.size;
-    return this.registry.forEachTarget(normalizeTarget(target), () => undefined);
+    return this.transport.count(target === undefined ? undefined : normalizeTarget(target));
   }
 
   /**
