@@ -1,0 +1,421 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { SseTransportError } from '../errors/sse-transport.error.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../sse.messages.js';
+import { CLOSE, HEARTBEAT, LEAVE, PUBLISH, QUERY, REGISTER, UNREGISTER, type LuaScript } from './redis.scripts.js';
+import type { RedisTransportOptions } from '../interfaces/redis-transport-options.interface.js';
+import type {
+  SseTransport,
+  SseTransportConnection,
+  SseTransportHost,
+  SseTransportTarget,
+} from '../interfaces/sse-transport.interface.js';
+
+type Arg = string | Buffer | number;
+
+/** What this instance knows of one of its connections: its claim token, once Redis gave it. */
+interface Registration {
+  token: string | undefined;
+  closed: boolean;
+}
+
+interface PendingClose {
+  expected: number;
+  answered: number;
+  closed: number;
+  done(): void;
+}
+
+const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
+const HEARTBEAT_BATCH = 500;
+const READ_BATCH = 512;
+const READ_BLOCK_MS = 5_000;
+
+const positiveInteger = (option: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, 'a positive integer', value));
+  }
+  return value;
+};
+
+const fieldsOf = (raw: Buffer[]): Map<string, Buffer> => {
+  const fields = new Map<string, Buffer>();
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i].toString(), raw[i + 1]);
+  return fields;
+};
+
+// Tokens are unique per claim hash field only (the counter restarts with an empty Redis).
+const tokenKey = (name: string, clientId: string, token: string) => `${name}\x1f${clientId}\x1f${token}`;
+
+const targetJson = (target: SseTransportTarget): string =>
+  JSON.stringify({ n: target.names, g: target.groups, c: target.clientIds });
+
+const targetOf = (json: string): SseTransportTarget => {
+  const { n, g, c } = JSON.parse(json) as { n: string[]; g?: string[]; c?: string[] };
+  return { names: n, groups: g, clientIds: c };
+};
+
+/**
+ * Spans `SseHub` over every instance of an application through Redis (≥ 6.2),
+ * one line of configuration:
+ *
+ * ```ts
+ * SseModule.forRoot({ transport: new RedisTransport({ url: process.env.REDIS_URL! }) })
+ * ```
+ *
+ * - Every send and close is appended to one Redis stream that each instance
+ *   reads in order from where it left off, so each instance writes each event
+ *   once, also across a reconnection. A `send` resolves once Redis has
+ *   accepted it and rejects with `SseTransportError` (after at most
+ *   `commandTimeout`) when it was accepted nowhere.
+ * - Presence lives in Redis with an expiry renewed every `presenceTtl / 3`:
+ *   the connections of a crashed instance vanish from every query within
+ *   `presenceTtl` (default 15 s).
+ * - A client id is unique per name across the cluster: claims are ordered by a
+ *   Redis counter, and the earlier connection is closed with reason `replaced`.
+ * - When Redis is unreachable, local connections stay open, sends reject, and
+ *   the transport reconnects by itself; it never throws from a timer.
+ *
+ * It is the only module of this package that imports `ioredis` (an optional
+ * peer dependency). Give every instance the same SSE options.
+ */
+export class RedisTransport implements SseTransport {
+  private readonly logger = new Logger('SseHub:Redis');
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly commandTimeout: number;
+  private readonly closeTimeout: number;
+  private readonly streamLength: number;
+  private readonly instanceId = randomBytes(9).toString('base64url');
+  private readonly redisOptions: RedisOptions;
+  private readonly url: string;
+  private commands: Redis | undefined;
+  private reader: Redis | undefined;
+  private replies: Redis | undefined;
+  private host: SseTransportHost | undefined;
+  private readonly registrations = new Map<SseTransportConnection, Registration>();
+  private readonly byToken = new Map<string, SseTransportConnection>();
+  /** Tokens replaced before this instance learnt them (the claim's answer still on its way). */
+  private readonly replacedEarly = new Set<string>();
+  private readonly pendingCloses = new Map<string, PendingClose>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private lastId: string | undefined;
+  private clockOffset = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private stopped = false;
+  private outage = false;
+  private requestSeq = 0;
+
+  constructor(options: RedisTransportOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.url !== 'string' || options.url === '') {
+      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport url', 'a redis:// URL', options?.url));
+    }
+    const keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
+    if (typeof keyPrefix !== 'string') {
+      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport keyPrefix', 'a string', keyPrefix));
+    }
+    this.url = options.url;
+    this.prefix = keyPrefix;
+    this.ttl = positiveInteger('RedisTransport presenceTtl', options.presenceTtl ?? DEFAULTS.presenceTtl);
+    this.commandTimeout = positiveInteger('RedisTransport commandTimeout', options.commandTimeout ?? DEFAULTS.commandTimeout);
+    this.closeTimeout = positiveInteger('RedisTransport closeTimeout', options.closeTimeout ?? DEFAULTS.closeTimeout);
+    this.streamLength = positiveInteger('RedisTransport streamLength', options.streamLength ?? DEFAULTS.streamLength);
+    this.redisOptions = options.redis ?? {};
+  }
+
+  async connect(host: SseTransportHost): Promise<void> {
+    this.host = host;
+    this.stopped = false;
+    // Commands fail fast while Redis is away (no offline queue, nothing re-sent
+    // after a reconnect), so a rejected send was carried out nowhere.
+    this.commands = this.client('commands', {
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: this.commandTimeout,
+    });
+    // The reader just waits out an outage and resumes from its last entry.
+    this.reader = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.replies.on('message', (_channel: string, message: string) => this.onCloseAnswer(message));
+    this.commands.on('ready', () => void this.renew());
+
+    const started = Promise.all([
+      this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`),
+      new Promise<void>((resolve) => (this.reading = this.readLoop(resolve))),
+      this.waitReady(this.commands),
+    ]);
+    // Bounded: with Redis down at start-up the app still starts (sends reject until it is up).
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.commandTimeout * 5)));
+    if ((await Promise.race([started, timedOut])) === 'timeout') this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
+    clearTimeout(timer);
+    await this.renew();
+    this.heartbeat = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
+    this.heartbeat.unref();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    await Promise.allSettled([...this.inFlight]);
+    if (this.commands?.status === 'ready') {
+      await this.run(LEAVE, [this.instanceId]).catch(() => undefined);
+    }
+    for (const pending of this.pendingCloses.values()) pending.done();
+    this.reader?.disconnect();
+    await this.reading;
+    await Promise.allSettled([this.commands?.quit(), this.replies?.quit()]);
+    this.host = undefined;
+  }
+
+  async publish(target: SseTransportTarget, frame: Buffer): Promise<number> {
+    const [, addressed] = (await this.run(PUBLISH, [this.deadline(), this.streamLength, targetJson(target), frame])) as [
+      string,
+      number,
+    ];
+    return addressed;
+  }
+
+  async close(target: SseTransportTarget): Promise<number> {
+    const requestId = `${++this.requestSeq}`;
+    let pending!: PendingClose;
+    const answered = new Promise<void>((resolve) => {
+      pending = { expected: Infinity, answered: 0, closed: 0, done: resolve };
+    });
+    this.pendingCloses.set(requestId, pending);
+    try {
+      const instances = (await this.run(CLOSE, [
+        this.deadline(),
+        this.streamLength,
+        targetJson(target),
+        this.instanceId,
+        requestId,
+      ])) as number;
+      pending.expected = instances;
+      if (pending.answered >= instances) pending.done();
+      // Bounded: an instance that crashed a moment ago is still counted as alive.
+      const timer = setTimeout(() => pending.done(), this.closeTimeout);
+      await answered;
+      clearTimeout(timer);
+      return pending.closed;
+    } finally {
+      this.pendingCloses.delete(requestId);
+    }
+  }
+
+  register(connection: SseTransportConnection): void {
+    const registration: Registration = { token: undefined, closed: false };
+    this.registrations.set(connection, registration);
+    this.claim(connection, registration);
+  }
+
+  unregister(connection: SseTransportConnection): void {
+    const registration = this.registrations.get(connection);
+    if (!registration) return;
+    this.registrations.delete(connection);
+    registration.closed = true;
+    if (registration.token === undefined) return; // withdrawn once its claim answers
+    this.byToken.delete(tokenKey(connection.name, connection.clientId, registration.token));
+    this.withdraw(connection, registration.token);
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.run(QUERY, ['names', ''])) as string[];
+  }
+
+  async groups(name: string): Promise<string[]> {
+    return (await this.run(QUERY, ['groups', name])) as string[];
+  }
+
+  async clientIds(target: SseTransportTarget): Promise<string[]> {
+    return (await this.run(QUERY, ['ids', targetJson(target)])) as string[];
+  }
+
+  async count(target?: SseTransportTarget): Promise<number> {
+    return (await this.run(QUERY, ['count', target === undefined ? '' : targetJson(target)])) as number;
+  }
+
+  /** The deadline of a command on Redis's clock: half the timeout, so an accepted command's answer has time to come back. */
+  private deadline(): number {
+    return Date.now() + this.clockOffset + Math.floor(this.commandTimeout / 2);
+  }
+
+  private client(role: string, overrides: RedisOptions): Redis {
+    const client = new Redis(this.url, {
+      ...this.redisOptions,
+      lazyConnect: false,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+      ...overrides,
+    });
+    // Without a listener ioredis reports errors as unhandled; we log one line per outage.
+    client.on('error', (error: Error) => {
+      if (role !== 'commands' || this.outage || this.stopped) return;
+      this.outage = true;
+      this.logger.warn(SseMessages.transportDown(error.message));
+    });
+    client.on('ready', () => {
+      if (role === 'commands' && this.outage) {
+        this.outage = false;
+        this.logger.log(SseMessages.transportBack());
+      }
+    });
+    return client;
+  }
+
+  private waitReady(client: Redis): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => client.once('ready', () => resolve()));
+  }
+
+  /** Runs a script; any failure becomes an `SseTransportError`. */
+  private async run(script: LuaScript, args: Arg[]): Promise<unknown> {
+    const commands = this.commands;
+    if (!commands || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
+    const all: Arg[] = [this.prefix, ...args];
+    try {
+      try {
+        return await commands.evalsha(script.sha, 0, ...all);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return await commands.eval(script.lua, 0, ...all);
+      }
+    } catch (error) {
+      throw new SseTransportError(SseMessages.transportFailed(error instanceof Error ? error.message : String(error)), error);
+    }
+  }
+
+  /** Runs background work, never letting it throw, and lets disconnect() wait for it. */
+  private background(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => this.logger.debug(String(error)));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  private claim(connection: SseTransportConnection, registration: Registration): void {
+    const { name, clientId, group } = connection;
+    this.background(
+      this.run(REGISTER, [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength]).then(
+        (answer) => {
+          const [status, token] = answer as [string, string];
+          if (status === 'lost') {
+            if (!registration.closed) connection.end('replaced');
+            return;
+          }
+          registration.token = token;
+          if (registration.closed) {
+            this.withdraw(connection, token);
+          } else if (this.replacedEarly.delete(tokenKey(name, clientId, token))) {
+            connection.end('replaced');
+          } else {
+            this.byToken.set(tokenKey(name, clientId, token), connection);
+          }
+        },
+      ),
+    );
+  }
+
+  private withdraw(connection: SseTransportConnection, token: string): void {
+    this.background(this.run(UNREGISTER, [connection.name, connection.clientId, token]));
+  }
+
+  /** Renews presence (after a reconnect too: a Redis restarted empty learns every connection again). */
+  private async renew(): Promise<void> {
+    const commands = this.commands;
+    if (this.stopped || commands?.status !== 'ready') return;
+    const announced: Array<[SseTransportConnection, Registration]> = [];
+    for (const entry of this.registrations) {
+      if (entry[1].token === undefined) this.claim(entry[0], entry[1]);
+      else announced.push(entry);
+    }
+    const work = async () => {
+      for (let start = 0; start === 0 || start < announced.length; start += HEARTBEAT_BATCH) {
+        const batch = announced.slice(start, start + HEARTBEAT_BATCH);
+        const args: Arg[] = [this.instanceId, this.ttl];
+        for (const [connection, registration] of batch) {
+          args.push(connection.name, connection.clientId, connection.group ?? '', registration.token!);
+        }
+        const lost = (await this.run(HEARTBEAT, args)) as number[];
+        for (const position of lost) {
+          const [connection, registration] = batch[position - 1];
+          if (!registration.closed) connection.end('replaced');
+        }
+      }
+    };
+    this.background(work());
+  }
+
+  /** Reads the event stream in order, from the entry after the last one applied; `started` once positioned. */
+  private async readLoop(started: () => void): Promise<void> {
+    const key = `${this.prefix}events`;
+    while (!this.stopped) {
+      try {
+        if (this.lastId === undefined) {
+          // Only what is sent from now on concerns this instance's connections.
+          const last = (await this.reader!.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+          this.lastId = last[0]?.[0] ?? '0-0';
+          const [seconds, micros] = (await this.reader!.time()) as [string | number, string | number];
+          this.clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+          started();
+        }
+        const result = (await this.reader!.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', key, this.lastId)) as
+          | Array<[Buffer, Array<[Buffer, Buffer[]]>]>
+          | null;
+        started();
+        for (const [, entries] of result ?? []) {
+          for (const [id, raw] of entries) {
+            this.lastId = id.toString();
+            this.apply(fieldsOf(raw));
+          }
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        // The reader reconnects by itself; pause so a persistent error cannot spin.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** Carries out one entry of the event stream on this instance. */
+  private apply(fields: Map<string, Buffer>): void {
+    const host = this.host;
+    if (!host) return;
+    try {
+      const type = fields.get('t')?.toString();
+      if (type === 's') {
+        host.deliver(targetOf(fields.get('tg')!.toString()), fields.get('f')!);
+      } else if (type === 'c') {
+        const closed = host.close(targetOf(fields.get('tg')!.toString()));
+        const from = fields.get('from')!.toString();
+        const requestId = fields.get('rid')!.toString();
+        this.background(this.commands!.publish(`${this.prefix}reply:${from}`, `${requestId} ${closed}`));
+      } else if (type === 'r') {
+        const token = fields.get('tok')!.toString();
+        if (!token.startsWith(`${this.instanceId}:`)) return;
+        const key = tokenKey(fields.get('n')!.toString(), fields.get('c')!.toString(), token);
+        const connection = this.byToken.get(key);
+        if (connection) {
+          this.byToken.delete(key);
+          connection.end('replaced');
+        } else if (this.replacedEarly.size < 10_000) {
+          this.replacedEarly.add(key);
+        }
+      }
+    } catch (error) {
+      this.logger.error(SseMessages.transportEntryFailed(error instanceof Error ? error.message : String(error)));
+    }
+  }
+
+  private onCloseAnswer(message: string): void {
+    const [requestId, closed] = message.split(' ');
+    const pending = this.pendingCloses.get(requestId);
+    if (!pending) return;
+    pending.answered++;
+    pending.closed += Number(closed);
+    if (pending.answered >= pending.expected) pending.done();
+  }
+}

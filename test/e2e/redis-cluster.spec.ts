@@ -1,0 +1,184 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SseConnection, SseHub, SseModule, SseBroadcastLevelError } from '../../lib/index.js';
+import { RedisTransport } from '../../lib/redis.js';
+import { express, startApp, type TestApp } from '../support/app.js';
+import { SseClient } from '../support/sse-client.js';
+import { describeRedis, uniquePrefix, useRedis, type RedisServer } from '../support/redis.js';
+
+@Controller()
+class StreamController {
+  @Get('events')
+  @SseConnection({ name: 'events', group: (req: any) => req.query.group })
+  events() {}
+
+  @Get('alerts')
+  @SseConnection({ name: 'alerts' })
+  alerts() {}
+}
+
+const sseOptions = (url: string, keyPrefix: string) => ({
+  transport: new RedisTransport({ url, keyPrefix }),
+  broadcastLevels: { alerts: 'group' as const },
+});
+
+describeRedis('Redis transport: three instances in one process', () => {
+  let redis: { url: string; server: RedisServer | undefined };
+  let keyPrefix: string;
+  let apps: TestApp[];
+  let hubs: SseHub[];
+  const clients: SseClient[] = [];
+
+  const connect = async (instance: number, path: string) => {
+    const client = await SseClient.open(`${apps[instance].url}${path}`);
+    clients.push(client);
+    return { client, ...(await client.opened()) };
+  };
+
+  beforeAll(async () => {
+    redis = await useRedis();
+    keyPrefix = uniquePrefix('cluster');
+    apps = [];
+    for (let i = 0; i < 3; i++) {
+      apps.push(
+        await startApp(express, {
+          imports: [
+            i === 2
+              ? SseModule.forRootAsync({ useFactory: () => sseOptions(redis.url, keyPrefix) })
+              : SseModule.forRoot(sseOptions(redis.url, keyPrefix)),
+          ],
+          controllers: [StreamController],
+        }),
+      );
+    }
+    hubs = apps.map((t) => t.app.get(SseHub));
+  });
+
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
+  });
+
+  afterAll(async () => {
+    for (const t of apps ?? []) await t.close();
+    await redis?.server?.stop();
+  });
+
+  /** Waits until a cluster-wide query settles on the expected answer (presence updates are asynchronous). */
+  const settle = async <T>(query: () => Promise<T>, expected: T): Promise<T> => {
+    for (let i = 0; i < 200; i++) {
+      const value = await query();
+      if (JSON.stringify(value) === JSON.stringify(expected)) return value;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return query();
+  };
+
+  it('a send on any instance reaches every matching client on every instance exactly once', async () => {
+    const peers = [await connect(0, '/events'), await connect(1, '/events'), await connect(2, '/events')];
+    await settle(() => hubs[0].count({ name: 'events' }), 3);
+    for (let from = 0; from < 3; from++) {
+      const result = await hubs[from].send({ name: 'events' }, { data: `from ${from}` });
+      expect(result.delivered).toBe(3);
+    }
+    await hubs[1].send({ name: 'events' }, { event: 'done', data: 'end' });
+    for (const { client } of peers) {
+      await client.next('done');
+      expect(client.eventsOf('message').map((e) => e.data)).toEqual(['from 0', 'from 1', 'from 2']);
+    }
+  });
+
+  it('addresses client ids, groups and several names across instances', async () => {
+    const a = await connect(0, '/events?group=red');
+    const b = await connect(1, '/events?group=blue');
+    const c = await connect(2, '/events?group=red');
+    const d = await connect(1, '/events');
+    const alert = await connect(2, '/alerts?x=1');
+    await settle(() => hubs[0].count(), 5);
+
+    expect((await hubs[1].send({ name: 'events', clientId: [a.clientId, b.clientId, a.clientId] }, { data: 'ids' })).delivered).toBe(2);
+    expect((await hubs[2].send({ name: 'events', group: 'red' }, { data: 'red' })).delivered).toBe(2);
+    expect((await hubs[0].send({ name: 'events', group: ['red', 'blue'] }, { data: 'colours' })).delivered).toBe(3);
+    expect((await hubs[0].send({ name: 'events', group: 'red', clientId: [a.clientId, b.clientId] }, { data: 'red ids' })).delivered).toBe(1);
+    expect((await hubs[1].send({ name: ['events', 'alerts'], clientId: [d.clientId, alert.clientId] }, { data: 'names' })).delivered).toBe(2);
+    // alerts has broadcast level 'group': a whole-name send to it is refused on every instance.
+    await expect(hubs[2].send({ name: ['events', 'alerts'] }, { event: 'done', data: '' })).rejects.toBeInstanceOf(SseBroadcastLevelError);
+    for (const hub of hubs) expect(hub.testBroadcastLevel({ name: 'alerts' })).toBe(false);
+    await hubs[0].send({ name: 'events' }, { event: 'done', data: '' });
+    await hubs[0].send({ name: 'alerts', clientId: alert.clientId }, { event: 'done', data: '' });
+
+    const received = async (peer: { client: SseClient }) => {
+      await peer.client.next('done');
+      return peer.client.eventsOf('message').map((e) => e.data);
+    };
+    expect(await received(a)).toEqual(['ids', 'red', 'colours', 'red ids']);
+    expect(await received(b)).toEqual(['ids', 'colours']);
+    expect(await received(c)).toEqual(['red', 'colours']);
+    expect(await received(d)).toEqual(['names']);
+    expect(await received(alert)).toEqual(['names']);
+  });
+
+  it('answers names, groups, clientIds, hasName, exists and count for the whole cluster', async () => {
+    const a = await connect(0, '/events?group=red');
+    const b = await connect(1, '/events?group=blue');
+    const c = await connect(2, '/alerts');
+    await settle(() => hubs[2].count(), 3);
+    for (const hub of hubs) {
+      expect((await hub.names()).sort()).toEqual(['alerts', 'events']);
+      expect((await hub.groups('events')).sort()).toEqual(['blue', 'red']);
+      expect(await hub.groups('alerts')).toEqual([]);
+      expect((await hub.clientIds({ name: 'events' })).sort()).toEqual([a.clientId, b.clientId].sort());
+      expect(await hub.clientIds({ name: 'events', group: 'blue' })).toEqual([b.clientId]);
+      expect(await hub.hasName('alerts')).toBe(true);
+      expect(await hub.hasName('nobody')).toBe(false);
+      expect(await hub.exists({ name: 'alerts', clientId: c.clientId })).toBe(true);
+      expect(await hub.exists({ name: 'events', clientId: c.clientId })).toBe(false);
+      expect(await hub.count({ name: ['events', 'alerts'] })).toBe(3);
+      expect(await hub.count({ name: 'events', group: 'red' })).toBe(1);
+    }
+    c.client.close();
+    // The name is gone everywhere once its last client left.
+    expect(await settle(() => hubs[0].hasName('alerts'), false)).toBe(false);
+    expect(await hubs[1].names()).toEqual(['events']);
+  });
+
+  it('close(target) closes across the cluster and resolves with the number closed', async () => {
+    const peers = [await connect(0, '/events?group=g'), await connect(1, '/events?group=g'), await connect(2, '/events'), await connect(2, '/events?group=g')];
+    await settle(() => hubs[0].count(), 4);
+    expect(await hubs[1].close({ name: 'events', group: 'g' })).toBe(3);
+    for (const peer of [peers[0], peers[1], peers[3]]) {
+      await peer.client.end();
+      expect(JSON.parse((await peer.client.next('sse.close')).data)).toEqual({ reason: 'server' });
+    }
+    expect(peers[2].client.ended).toBe(false);
+    expect(await settle(() => hubs[0].count(), 1)).toBe(1);
+    expect(await hubs[0].close({ name: 'nobody' })).toBe(0);
+  });
+
+  it('a client id is unique per name across the cluster: the later claim wins', async () => {
+    const first = await connect(0, '/events?clientId=shared-id');
+    await settle(() => hubs[2].exists({ name: 'events', clientId: 'shared-id' }), true);
+    const second = await connect(1, '/events?clientId=shared-id');
+    await first.client.end();
+    expect(JSON.parse((await first.client.next('sse.close')).data)).toEqual({ reason: 'replaced' });
+    expect(await settle(() => hubs[2].count({ name: 'events' }), 1)).toBe(1);
+    expect(await hubs[0].send({ name: 'events', clientId: 'shared-id' }, { data: 'to the winner' })).toEqual({ delivered: 1 });
+    expect((await second.client.next('message')).data).toBe('to the winner');
+    expect(second.client.ended).toBe(false);
+  });
+
+  it('a process without an HTTP server sends into the cluster', async () => {
+    @Module({ imports: [SseModule.forRoot({ transport: new RedisTransport({ url: redis.url, keyPrefix }) })] })
+    class WorkerModule {}
+    const worker = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error', 'warn'] });
+    try {
+      const peer = await connect(1, '/events');
+      await settle(() => hubs[0].count(), 1);
+      const hub = worker.get(SseHub);
+      expect(await hub.send({ name: 'events' }, { data: 'from the worker' })).toEqual({ delivered: 1 });
+      expect((await peer.client.next('message')).data).toBe('from the worker');
+      expect(await hub.count()).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+});
