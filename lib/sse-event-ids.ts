@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
 
+// Two hubs started in the same millisecond (tests, several apps in one
+// process) must not share a generation: each takes a later one than the last.
+let lastGeneration = 0;
+
+function nextGeneration(): number {
+  lastGeneration = Math.max(Date.now(), lastGeneration + 1);
+  return lastGeneration;
+}
+
 // 36^11 > 2^53: every safe integer fits in 11 base-36 digits, so padding to 11 keeps string order.
 const SEQUENCE_DIGITS = 11;
 
@@ -18,7 +27,7 @@ const SEQUENCE_DIGITS = 11;
  */
 @Injectable()
 export class SseEventIds {
-  private readonly generation = Date.now().toString(36).padStart(9, '0');
+  private readonly generation = nextGeneration().toString(36).padStart(9, '0');
   private sequence = 0;
 
   /** The next id; never repeats within this generation. */
