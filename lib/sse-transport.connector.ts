@@ -1,8 +1,12 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseDelivery } from './sse-delivery.js';
+import { SseSettings } from './sse-settings.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 import type { SseStream } from './sse-stream.js';
 import type {
+  SseEncodedEvents,
+  SsePreparedEvents,
   SseTransport,
   SseTransportConnection,
   SseTransportHost,
@@ -17,10 +21,16 @@ const writeFrame = (frame: Buffer) => (connection: SseStream) => connection.writ
  */
 @Injectable()
 export class SseTransportConnector implements SseTransportHost, OnApplicationBootstrap, OnApplicationShutdown {
+  readonly historyTtl: number;
+
   constructor(
     private readonly registry: SseConnectionRegistry,
+    private readonly delivery: SseDelivery,
+    settings: SseSettings,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
-  ) {}
+  ) {
+    this.historyTtl = settings.history.size === 0 ? 0 : settings.history.ttl;
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.transport.connect(this);
@@ -30,8 +40,14 @@ export class SseTransportConnector implements SseTransportHost, OnApplicationBoo
     await this.transport.disconnect();
   }
 
-  deliver(target: SseTransportTarget, frame: Buffer): number {
-    return this.registry.forEachTarget(target, writeFrame(frame));
+  deliver(target: SseTransportTarget, events: SsePreparedEvents): number {
+    // Recorded before any live write (see SseHistory's contract).
+    this.delivery.record(target, events);
+    return this.registry.forEachTarget(target, writeFrame(events.frame));
+  }
+
+  prepare(events: SseEncodedEvents): SsePreparedEvents {
+    return this.delivery.prepare(events);
   }
 
   close(target: SseTransportTarget): number {

@@ -6,7 +6,10 @@ export type { SseModuleOptions } from './sse-module-options.interface.js';
 export type { SseOptionsFactory, SseModuleAsyncOptions } from './sse-module-async-options.interface.js';
 export type {
   SseTransport,
+  SseEncodedEvents,
+  SsePreparedEvents,
   SseTransportConnection,
   SseTransportHost,
   SseTransportTarget,
 } from './sse-transport.interface.js';
+export type { SseStats } from './sse-stats.interface.js';

@@ -23,4 +23,17 @@ export interface SseModuleOptions {
    * instance the same SSE options (broadcast levels, signing secret).
    */
   transport?: SseTransport;
+  /**
+   * `Last-Event-ID` replay: how many events are kept per name (default 1000;
+   * 0 turns history off) and for how many milliseconds (default 300000, 5 minutes).
+   * A client reconnecting within that window gets every event it missed;
+   * otherwise it gets `sse.gap`.
+   */
+  history?: { size?: number; ttl?: number };
+  /**
+   * Unsent bytes a connection may accumulate (a client that reads slower than
+   * events are sent) before it is closed so that it cannot grow the server's
+   * memory. Default 1048576 (1 MiB). The client reconnects and replays.
+   */
+  maxBufferedBytes?: number;
 }

@@ -9,6 +9,28 @@ export interface SseTransportTarget {
   readonly clientIds?: readonly string[];
 }
 
+/**
+ * One send (one event or several), validated and encoded once on the sending
+ * instance, before ids are decided. The final frame of event `i` is
+ * `id: <id>\n` followed by `texts[i]`.
+ */
+export interface SseEncodedEvents {
+  /** Each event's frame text without its `id:` line (fields, `data:` lines, blank line). */
+  readonly texts: readonly string[];
+  /** Each event's own id (`SseEvent.id`), or `undefined` where the transport decides the id. */
+  readonly ids: readonly (string | undefined)[];
+}
+
+/** A send with its final ids, ready for the sockets and the history. */
+export interface SsePreparedEvents {
+  /** Each event's id, in order. */
+  readonly ids: readonly string[];
+  /** Each event's complete frame, in order (the history keeps these). */
+  readonly frames: readonly Buffer[];
+  /** All frames in one buffer: what every live recipient gets, in one write. */
+  readonly frame: Buffer;
+}
+
 /** A global connection open on this instance, as a transport sees it. */
 export interface SseTransportConnection {
   readonly name: string;
@@ -25,10 +47,15 @@ export interface SseTransportConnection {
  */
 export interface SseTransportHost {
   /**
-   * Writes an encoded frame (one or several complete events, ready for the
-   * socket) to every local connection the target addresses; returns how many.
+   * Records a send in this instance's history (for `Last-Event-ID` replay) and
+   * writes its frame to every local connection the target addresses; returns
+   * how many. Call it for every send of the cluster, in one order on every instance.
    */
-  deliver(target: SseTransportTarget, frame: Buffer): number;
+  deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
+  /** Completes a send with ids from this instance's own generator (for a transport that does not order ids itself). */
+  prepare(events: SseEncodedEvents): SsePreparedEvents;
+  /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */
+  readonly historyTtl: number;
   /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
   close(target: SseTransportTarget): number;
   /** Client ids of the local connections the target addresses. */
@@ -50,10 +77,13 @@ export interface SseTransportHost {
  *
  * Writing a transport (NATS, Postgres, ...) means keeping these promises:
  * - **Delivery flows through the transport.** `publish` resolves only once the
- *   frame has been accepted for every instance (each will `host.deliver` it
- *   exactly once, in the order sends were accepted); it rejects with
- *   `SseTransportError`, after a bounded wait, when it was accepted nowhere.
- *   Ship the frame as it is: it is encoded once, on the sending instance.
+ *   send has been accepted for every instance (each will `host.deliver` it
+ *   exactly once, in the order sends were accepted, with the same ids
+ *   everywhere); it rejects with `SseTransportError`, after a bounded wait,
+ *   when it was accepted nowhere. Ship the encoded texts as they are: they are
+ *   encoded once, on the sending instance; only the `id:` line is added.
+ * - **Ids order events.** Ids the transport decides must grow in the order
+ *   sends are accepted, across instances and restarts.
  * - **Presence.** `register` / `unregister` are called synchronously as local
  *   connections open and close; the transport makes them visible to every
  *   instance's queries, and makes those of a crashed instance disappear after
@@ -74,8 +104,14 @@ export interface SseTransport {
   connect(host: SseTransportHost): Promise<void>;
   /** Stops it: withdraws this instance's presence, stops reading, closes backend connections. */
   disconnect(): Promise<void>;
-  /** Delivers a frame to every connection the target addresses on every instance; resolves with how many were addressed. */
-  publish(target: SseTransportTarget, frame: Buffer): Promise<number>;
+  /** Delivers a send to every connection the target addresses on every instance; resolves with how many were addressed. */
+  publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number>;
+  /**
+   * Optional. Resolves once this instance has delivered every send accepted
+   * before the call, so that a replay from its history misses nothing sent
+   * elsewhere (called before a reconnecting client's replay). Bounded; never rejects.
+   */
+  catchUp?(): Promise<void>;
   /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
   close(target: SseTransportTarget): Promise<number>;
   /** Announces a local global connection (called right before its `sse.open` is written). */

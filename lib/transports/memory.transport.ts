@@ -1,4 +1,5 @@
 import type {
+  SseEncodedEvents,
   SseTransport,
   SseTransportConnection,
   SseTransportHost,
@@ -21,8 +22,9 @@ export class MemoryTransport implements SseTransport {
     this.host = undefined;
   }
 
-  async publish(target: SseTransportTarget, frame: Buffer): Promise<number> {
-    return this.host ? this.host.deliver(target, frame) : 0;
+  async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
+    const host = this.host;
+    return host ? host.deliver(target, host.prepare(events)) : 0;
   }
 
   async close(target: SseTransportTarget): Promise<number> {

@@ -204,13 +204,36 @@ return 1
 
 /**
  * Accepts a send for every instance, unless its deadline (Redis clock) has passed.
- * ARGV: P, deadline ms, events maxlen, target JSON, frame. Returns {entry id, addressed}.
+ * Events without their own id get `<ms>-<seq>` ids that grow with every send of
+ * the cluster (the stream's own id rule: Redis time, then a sequence); the entry
+ * id is the last event's id, so event ids and stream order agree.
+ * ARGV: P, deadline ms, events maxlen, target JSON, event count, then per event:
+ * own id ('' = none, else '=' .. id) and frame text without its id line.
+ * Returns {entry id, connections addressed}.
  */
 export const PUBLISH = script(`
 local now = now_ms()
 if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE send not accepted in time') end
-local id = redis.call('XADD', P .. 'events', 'MAXLEN', '~', ARGV[3], '*', 't', 's', 'tg', ARGV[4], 'f', ARGV[5])
-return {id, match(cjson.decode(ARGV[4]), now, nil)}
+local key = P .. 'events'
+local ms, seq = now, 0
+local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+if top then
+  local tms, tseq = string.match(top[1], '^(%d+)-(%d+)$')
+  tms, tseq = tonumber(tms), tonumber(tseq)
+  if ms <= tms then ms, seq = tms, tseq + 1 end
+end
+local n = tonumber(ARGV[5])
+local ids, frames, lengths = {}, {}, {}
+for i = 1, n do
+  local own, text = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  local id = own == '' and string.format('%.0f-%.0f', ms, seq + i - 1) or string.sub(own, 2)
+  local frame = 'id: ' .. id .. '\\n' .. text
+  ids[i], frames[i], lengths[i] = id, frame, #frame
+end
+local entry = string.format('%.0f-%.0f', ms, seq + n - 1)
+redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, 't', 's', 'tg', ARGV[4],
+  'ids', table.concat(ids, '\\n'), 'len', table.concat(lengths, ','), 'f', table.concat(frames))
+return {entry, match(cjson.decode(ARGV[4]), now, nil)}
 `);
 
 /**

@@ -7,6 +7,8 @@ import { SseMessages } from '../sse.messages.js';
 import { CLOSE, HEARTBEAT, LEAVE, PUBLISH, QUERY, REGISTER, UNREGISTER, type LuaScript } from './redis.scripts.js';
 import type { RedisTransportOptions } from '../interfaces/redis-transport-options.interface.js';
 import type {
+  SseEncodedEvents,
+  SsePreparedEvents,
   SseTransport,
   SseTransportConnection,
   SseTransportHost,
@@ -48,6 +50,26 @@ const fieldsOf = (raw: Buffer[]): Map<string, Buffer> => {
 
 // Tokens are unique per claim hash field only (the counter restarts with an empty Redis).
 const tokenKey = (name: string, clientId: string, token: string) => `${name}\x1f${clientId}\x1f${token}`;
+
+/** Orders two stream ids (`<ms>-<seq>`). */
+const compareIds = (a: string, b: string): number => {
+  const [am, as] = a.split('-').map(Number);
+  const [bm, bs] = b.split('-').map(Number);
+  return am - bm || as - bs;
+};
+
+/** The events of a send entry, with the ids and frames the sending script decided. */
+const preparedOf = (fields: Map<string, Buffer>): SsePreparedEvents => {
+  const ids = fields.get('ids')!.toString().split('\n');
+  const frame = fields.get('f')!;
+  if (ids.length === 1) return { ids, frames: [frame], frame };
+  const frames: Buffer[] = [];
+  let offset = 0;
+  for (const length of fields.get('len')!.toString().split(',')) {
+    frames.push(frame.subarray(offset, (offset += Number(length))));
+  }
+  return { ids, frames, frame };
+};
 
 const targetJson = (target: SseTransportTarget): string =>
   JSON.stringify({ n: target.names, g: target.groups, c: target.clientIds });
@@ -101,6 +123,7 @@ export class RedisTransport implements SseTransport {
   private readonly replacedEarly = new Set<string>();
   private readonly pendingCloses = new Map<string, PendingClose>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly catchUpWaiters = new Set<{ id: string; resolve(): void }>();
   private lastId: string | undefined;
   private clockOffset = 0;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -167,18 +190,45 @@ export class RedisTransport implements SseTransport {
       await this.run(LEAVE, [this.instanceId]).catch(() => undefined);
     }
     for (const pending of this.pendingCloses.values()) pending.done();
+    for (const waiter of [...this.catchUpWaiters]) waiter.resolve();
     this.reader?.disconnect();
     await this.reading;
     await Promise.allSettled([this.commands?.quit(), this.replies?.quit()]);
     this.host = undefined;
   }
 
-  async publish(target: SseTransportTarget, frame: Buffer): Promise<number> {
-    const [, addressed] = (await this.run(PUBLISH, [this.deadline(), this.streamLength, targetJson(target), frame])) as [
-      string,
-      number,
-    ];
+  async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
+    const args: Arg[] = [this.deadline(), this.streamLength, targetJson(target), events.texts.length];
+    for (let i = 0; i < events.texts.length; i++) {
+      const own = events.ids[i];
+      args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
+    }
+    const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
     return addressed;
+  }
+
+  async catchUp(): Promise<void> {
+    if (this.stopped || this.commands?.status !== 'ready') return;
+    try {
+      const top = (await this.commands.xrevrange(`${this.prefix}events`, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+      const wanted = top[0]?.[0];
+      if (wanted === undefined || compareIds(this.lastId ?? '0-0', wanted) >= 0) return;
+      await new Promise<void>((resolve) => {
+        const waiter = {
+          id: wanted,
+          resolve: () => {
+            clearTimeout(timer);
+            this.catchUpWaiters.delete(waiter);
+            resolve();
+          },
+        };
+        // Bounded: a reader that cannot catch up in time leaves the replay to what is here.
+        const timer = setTimeout(waiter.resolve, this.commandTimeout);
+        this.catchUpWaiters.add(waiter);
+      });
+    } catch {
+      // Redis away: replay from what this instance holds (a gap if that is not enough).
+    }
   }
 
   async close(target: SseTransportTarget): Promise<number> {
@@ -355,11 +405,14 @@ export class RedisTransport implements SseTransport {
     while (!this.stopped) {
       try {
         if (this.lastId === undefined) {
-          // Only what is sent from now on concerns this instance's connections.
-          const last = (await this.reader!.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-          this.lastId = last[0]?.[0] ?? '0-0';
           const [seconds, micros] = (await this.reader!.time()) as [string | number, string | number];
-          this.clockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+          const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+          this.clockOffset = redisNow - Date.now();
+          const last = (await this.reader!.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+          const top = last[0]?.[0];
+          if (top !== undefined) await this.loadHistory(key, redisNow, top);
+          // Live delivery starts after the newest entry: older sends concern no connection of a starting instance.
+          this.lastId = top ?? '0-0';
           started();
         }
         const result = (await this.reader!.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', key, this.lastId)) as
@@ -372,11 +425,39 @@ export class RedisTransport implements SseTransport {
             this.apply(fieldsOf(raw));
           }
         }
+        if (this.catchUpWaiters.size > 0) this.wakeCatchUps();
       } catch (error) {
         if (this.stopped) return;
         // The reader reconnects by itself; pause so a persistent error cannot spin.
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+    }
+  }
+
+  /**
+   * Loads the sends of the history window into this instance's history before
+   * it serves anyone, so a client reconnecting here replays what it missed
+   * elsewhere. No connection is open yet, so nothing is written.
+   */
+  private async loadHistory(key: string, redisNow: number, top: string): Promise<void> {
+    const window = this.host?.historyTtl ?? 0;
+    if (window === 0) return;
+    let start = `${Math.max(0, redisNow - window)}-0`;
+    for (;;) {
+      const entries = (await this.reader!.xrangeBuffer(key, start, top, 'COUNT', READ_BATCH)) as Array<[Buffer, Buffer[]]>;
+      for (const [id, raw] of entries) {
+        const fields = fieldsOf(raw);
+        if (fields.get('t')?.toString() === 's') this.apply(fields);
+        start = `(${id.toString()}`;
+      }
+      if (entries.length < READ_BATCH) return;
+    }
+  }
+
+  private wakeCatchUps(): void {
+    const applied = this.lastId ?? '0-0';
+    for (const waiter of [...this.catchUpWaiters]) {
+      if (compareIds(applied, waiter.id) >= 0) waiter.resolve();
     }
   }
 
@@ -387,7 +468,7 @@ export class RedisTransport implements SseTransport {
     try {
       const type = fields.get('t')?.toString();
       if (type === 's') {
-        host.deliver(targetOf(fields.get('tg')!.toString()), fields.get('f')!);
+        host.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
       } else if (type === 'c') {
         const closed = host.close(targetOf(fields.get('tg')!.toString()));
         const from = fields.get('from')!.toString();
