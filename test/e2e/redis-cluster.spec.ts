@@ -166,6 +166,88 @@ describeRedis('Redis transport: three instances in one process', () => {
     expect(second.client.ended).toBe(false);
   });
 
+  const idOrder = (a: string, b: string) => {
+    const [am, as] = a.split('-').map(Number);
+    const [bm, bs] = b.split('-').map(Number);
+    return am - bm || as - bs;
+  };
+
+  it('event ids order the sends of every instance in one cluster-wide order', async () => {
+    const peer = await connect(1, '/events');
+    await settle(() => hubs[0].count(), 1);
+    // Sends from all three instances, interleaved, some of several events.
+    const sends: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 30; i++) {
+      const hub = hubs[i % 3];
+      sends.push(i % 5 === 0 ? hub.send({ name: 'events' }, [{ data: `${i}a` }, { data: `${i}b` }]) : hub.send({ name: 'events' }, { data: `${i}` }));
+    }
+    await Promise.all(sends);
+    const events = await peer.client.collect('message', 36);
+    const ids = events.map((e) => e.id!);
+    expect(new Set(ids).size).toBe(36);
+    expect([...ids].sort(idOrder)).toEqual(ids);
+    // Each of the 30 sends arrived exactly once, the events of one send together and in order.
+    const data = events.map((e) => e.data);
+    for (let i = 0; i < 30; i++) {
+      if (i % 5 === 0) expect(data.indexOf(`${i}b`)).toBe(data.indexOf(`${i}a`) + 1);
+      else expect(data.filter((d) => d === `${i}`)).toHaveLength(1);
+    }
+  });
+
+  it('a client reconnecting to a different instance with Last-Event-ID gets exactly what it missed', async () => {
+    const first = await connect(0, '/events?group=red&clientId=roamer');
+    await settle(() => hubs[2].exists({ name: 'events', clientId: 'roamer' }), true);
+    await hubs[1].send({ name: 'events' }, { data: 'seen 1' });
+    await hubs[2].send({ name: 'events', group: 'red' }, { data: 'seen 2' });
+    const seen = await first.client.collect('message', 2);
+    const lastEventId = seen[1].id!;
+    first.client.close();
+    await settle(() => hubs[2].exists({ name: 'events', clientId: 'roamer' }), false);
+
+    // While it is away: sends from every instance, some for it, some not.
+    await hubs[0].send({ name: 'events' }, { data: 'missed 1' });
+    await hubs[1].send({ name: 'events', group: 'blue' }, { data: 'not for red' });
+    await hubs[2].send({ name: 'events', clientId: 'roamer' }, { data: 'missed 2 (its id)' });
+    await hubs[0].send({ name: 'events', clientId: 'someone-else' }, { data: 'not its id' });
+    await hubs[1].send({ name: 'alerts', group: 'red' }, { data: 'other name' });
+    await hubs[2].send({ name: 'events', group: ['red', 'blue'] }, [{ data: 'missed 3' }, { data: 'missed 4' }]);
+
+    const back = await SseClient.open(`${apps[2].url}/events?group=red&clientId=roamer`, { headers: { 'last-event-id': lastEventId } });
+    clients.push(back);
+    await back.opened();
+    await settle(() => hubs[0].exists({ name: 'events', clientId: 'roamer' }), true);
+    await hubs[1].send({ name: 'events' }, { data: 'live' });
+    await back.waitFor(() => back.eventsOf('message').length >= 5, 'replay then live');
+    expect(back.eventsOf('message').map((e) => e.data)).toEqual(['missed 1', 'missed 2 (its id)', 'missed 3', 'missed 4', 'live']);
+    expect(back.eventsOf('sse.gap')).toEqual([]);
+    const ids = back.eventsOf('message').map((e) => e.id!);
+    expect(idOrder(lastEventId, ids[0])).toBeLessThan(0);
+  });
+
+  it('an instance started later replays sends made before it started; an unknown id gets sse.gap', async () => {
+    const first = await connect(0, '/events');
+    await settle(() => hubs[1].count(), 1);
+    await hubs[0].send({ name: 'events' }, { data: 'before' });
+    const lastEventId = (await first.client.next('message')).id!;
+    first.client.close();
+    await hubs[1].send({ name: 'events' }, { data: 'while away' });
+
+    const late = await startApp(express, { imports: [SseModule.forRoot(sseOptions(redis.url, keyPrefix))], controllers: [StreamController] });
+    try {
+      const back = await SseClient.open(`${late.url}/events`, { headers: { 'last-event-id': lastEventId } });
+      clients.push(back);
+      expect((await back.next('message')).data).toBe('while away');
+      const lost = await SseClient.open(`${late.url}/events`, { headers: { 'last-event-id': '1-0' } });
+      clients.push(lost);
+      const gap = JSON.parse((await lost.next('sse.gap')).data);
+      expect(gap.lastEventId).toBe('1-0');
+      expect(typeof gap.oldestAvailableId).toBe('string');
+    } finally {
+      for (const client of clients.splice(0)) client.close();
+      await late.close();
+    }
+  });
+
   it('a process without an HTTP server sends into the cluster', async () => {
     @Module({ imports: [SseModule.forRoot({ transport: new RedisTransport({ url: redis.url, keyPrefix }) })] })
     class WorkerModule {}
