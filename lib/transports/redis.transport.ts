@@ -129,6 +129,7 @@ export class RedisTransport implements SseTransport {
   private heartbeat: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private stopped = false;
+  private leaving = false;
   private outage = false;
   private requestSeq = 0;
 
@@ -182,18 +183,23 @@ export class RedisTransport implements SseTransport {
   }
 
   async disconnect(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+    if (this.stopped || this.leaving) return;
+    this.leaving = true;
     clearInterval(this.heartbeat);
-    await Promise.allSettled([...this.inFlight]);
-    if (this.commands?.status === 'ready') {
-      await this.run(LEAVE, [this.instanceId]).catch(() => undefined);
-    }
+    // Bounded at every step: shutdown never hangs on an unreachable Redis.
+    const bounded = async (work: Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, this.commandTimeout)))]);
+      clearTimeout(timer);
+    };
+    // Withdrawals of the connections just closed, then this instance itself.
+    await bounded(Promise.allSettled([...this.inFlight]));
+    if (this.commands?.status === 'ready') await bounded(this.run(LEAVE, [this.instanceId]));
+    this.stopped = true;
     for (const pending of this.pendingCloses.values()) pending.done();
     for (const waiter of [...this.catchUpWaiters]) waiter.resolve();
-    this.reader?.disconnect();
-    await this.reading;
-    await Promise.allSettled([this.commands?.quit(), this.replies?.quit()]);
+    for (const client of [this.reader, this.replies, this.commands]) client?.disconnect();
+    await bounded(this.reading ?? Promise.resolve());
     this.host = undefined;
   }
 
