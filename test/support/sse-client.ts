@@ -8,8 +8,9 @@ export interface SseClientOptions {
   headers?: Record<string, string>;
   body?: string;
   /**
-   * Keep every event in `events` (default true). Streams of many megabytes
-   * turn it off and watch them through `onEvent`, `received` and `lastEventId`.
+   * Keep every event in `events` (default true). With false, untyped events
+   * (`message`) are not kept, typed ones (`sse.open`, ...) still are: streams
+   * of many megabytes watch messages through `onEvent`, `received`, `lastEventId`.
    */
   keepEvents?: boolean;
   /** Called for every event, in order, as it is parsed. */
@@ -64,7 +65,7 @@ export class SseClient {
                 this.received++;
                 if (event.id !== undefined) this.lastEventId = event.id;
                 options.onEvent?.(event);
-                if (options.keepEvents !== false) this.events.push(event);
+                if (options.keepEvents !== false || event.event !== undefined) this.events.push(event);
               }),
             onComment: (comment) => this.push(() => this.comments.push(comment)),
             onRetry: (retry) => (this.retry = retry),
@@ -147,6 +148,11 @@ export class SseClient {
   /** Stops reading: the socket's buffers fill up and the server sees a stalled client. */
   pause(): void {
     this.response?.pause();
+  }
+
+  /** Reads again after `pause()`. */
+  resume(): void {
+    this.response?.resume();
   }
 
   /** Closes the connection from the client side. */
