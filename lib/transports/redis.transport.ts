@@ -20,6 +20,8 @@ type Arg = string | Buffer | number;
 /** What this instance knows of one of its connections: its claim token, once Redis gave it. */
 interface Registration {
   token: string | undefined;
+  /** A claim is on its way: never send a second one (it would replace the first). */
+  claiming: boolean;
   closed: boolean;
 }
 
@@ -265,7 +267,7 @@ export class RedisTransport implements SseTransport {
   }
 
   register(connection: SseTransportConnection): void {
-    const registration: Registration = { token: undefined, closed: false };
+    const registration: Registration = { token: undefined, claiming: false, closed: false };
     this.registrations.set(connection, registration);
     this.claim(connection, registration);
   }
@@ -354,25 +356,26 @@ export class RedisTransport implements SseTransport {
 
   private claim(connection: SseTransportConnection, registration: Registration): void {
     const { name, clientId, group } = connection;
-    this.background(
-      this.run(REGISTER, [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength]).then(
-        (answer) => {
-          const [status, token] = answer as [string, string];
-          if (status === 'lost') {
-            if (!registration.closed) connection.end('replaced');
-            return;
-          }
-          registration.token = token;
-          if (registration.closed) {
-            this.withdraw(connection, token);
-          } else if (this.replacedEarly.delete(tokenKey(name, clientId, token))) {
-            connection.end('replaced');
-          } else {
-            this.byToken.set(tokenKey(name, clientId, token), connection);
-          }
-        },
-      ),
+    registration.claiming = true;
+    const claimed = this.run(REGISTER, [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength]).then(
+      (answer) => {
+        const [status, token] = answer as [string, string];
+        if (status === 'lost') {
+          if (!registration.closed) connection.end('replaced');
+          return;
+        }
+        registration.token = token;
+        if (registration.closed) {
+          this.withdraw(connection, token);
+        } else if (this.replacedEarly.delete(tokenKey(name, clientId, token))) {
+          connection.end('replaced');
+        } else {
+          this.byToken.set(tokenKey(name, clientId, token), connection);
+        }
+      },
     );
+    // A claim that failed (Redis away) is sent again by the next renewal.
+    this.background(claimed.finally(() => (registration.claiming = false)));
   }
 
   private withdraw(connection: SseTransportConnection, token: string): void {
@@ -385,8 +388,8 @@ export class RedisTransport implements SseTransport {
     if (this.stopped || commands?.status !== 'ready') return;
     const announced: Array<[SseTransportConnection, Registration]> = [];
     for (const entry of this.registrations) {
-      if (entry[1].token === undefined) this.claim(entry[0], entry[1]);
-      else announced.push(entry);
+      if (entry[1].token !== undefined) announced.push(entry);
+      else if (!entry[1].claiming) this.claim(entry[0], entry[1]);
     }
     const work = async () => {
       for (let start = 0; start === 0 || start < announced.length; start += HEARTBEAT_BATCH) {
