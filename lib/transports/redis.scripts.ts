@@ -207,11 +207,17 @@ return 1
  * Events without their own id get `<ms>-<seq>` ids that grow with every send of
  * the cluster (the stream's own id rule: Redis time, then a sequence); the entry
  * id is the last event's id, so event ids and stream order agree.
- * ARGV: P, deadline ms, events maxlen, target JSON, event count, then per event:
- * own id ('' = none, else '=' .. id) and frame text without its id line.
+ * Idempotent per send id: a retry after a lost answer returns the first result
+ * instead of sending twice (checked before the deadline, so a retry tells the truth).
+ * ARGV: P, deadline ms, events maxlen, send id, ms to remember the send id, target
+ * JSON, event count, then per event: own id ('' = none, else '=' .. id) and frame
+ * text without its id line.
  * Returns {entry id, connections addressed}.
  */
 export const PUBLISH = script(`
+local sent = P .. 'sent:' .. ARGV[4]
+local done = redis.call('HMGET', sent, 'entry', 'addressed')
+if done[1] then return {done[1], tonumber(done[2])} end
 local now = now_ms()
 if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE send not accepted in time') end
 local key = P .. 'events'
@@ -222,18 +228,21 @@ if top then
   tms, tseq = tonumber(tms), tonumber(tseq)
   if ms <= tms then ms, seq = tms, tseq + 1 end
 end
-local n = tonumber(ARGV[5])
+local n = tonumber(ARGV[7])
 local ids, frames, lengths = {}, {}, {}
 for i = 1, n do
-  local own, text = ARGV[4 + 2 * i], ARGV[5 + 2 * i]
+  local own, text = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
   local id = own == '' and string.format('%.0f-%.0f', ms, seq + i - 1) or string.sub(own, 2)
   local frame = 'id: ' .. id .. '\\n' .. text
   ids[i], frames[i], lengths[i] = id, frame, #frame
 end
 local entry = string.format('%.0f-%.0f', ms, seq + n - 1)
-redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, 't', 's', 'tg', ARGV[4],
+redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, 't', 's', 'tg', ARGV[6],
   'ids', table.concat(ids, '\\n'), 'len', table.concat(lengths, ','), 'f', table.concat(frames))
-return {entry, match(cjson.decode(ARGV[4]), now, nil)}
+local addressed = match(cjson.decode(ARGV[6]), now, nil)
+redis.call('HSET', sent, 'entry', entry, 'addressed', addressed)
+redis.call('PEXPIRE', sent, ARGV[5])
+return {entry, addressed}
 `);
 
 /**

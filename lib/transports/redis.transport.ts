@@ -206,13 +206,29 @@ export class RedisTransport implements SseTransport {
   }
 
   async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
-    const args: Arg[] = [this.deadline(), this.streamLength, targetJson(target), events.texts.length];
+    const started = Date.now();
+    const sendId = `${this.instanceId}:${++this.requestSeq}`;
+    // Remembered for as long as this instance may ask again (twice the bounded wait).
+    const args: Arg[] = [this.deadline(), this.streamLength, sendId, this.commandTimeout * 2, targetJson(target), events.texts.length];
     for (let i = 0; i < events.texts.length; i++) {
       const own = events.ids[i];
       args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
     }
-    const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
-    return addressed;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
+        return addressed;
+      } catch (error) {
+        const message = String((error as Error).message);
+        // Never written to a socket: certainly sent nowhere, no need to wait.
+        if (attempt === 1 && message.includes('enableOfflineQueue')) throw error;
+        // Otherwise the answer may have been lost with the connection: ask again, same
+        // send id, while the wait is still bounded. Redis answers the truth (sent once, or refused).
+        const left = this.commandTimeout - (Date.now() - started);
+        if (this.stopped || left <= 0 || message.includes('SSEHUB_DEADLINE')) throw error;
+        await this.readyWithin(this.commands!, left);
+      }
+    }
   }
 
   async catchUp(): Promise<void> {
@@ -323,6 +339,20 @@ export class RedisTransport implements SseTransport {
       }
     });
     return client;
+  }
+
+  /** Resolves when the client is ready or after `ms`, whichever comes first. */
+  private readyWithin(client: Redis, ms: number): Promise<void> {
+    if (client.status === 'ready') return new Promise((resolve) => setTimeout(resolve, 10));
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      client.once('ready', done);
+    });
   }
 
   private waitReady(client: Redis): Promise<void> {

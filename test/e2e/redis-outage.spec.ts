@@ -34,9 +34,9 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
   let hubs: SseHub[] = [];
   const clients: SseClient[] = [];
 
-  const startInstance = async (keyPrefix: string) => {
+  const startInstance = async (keyPrefix: string, commandTimeout = 500) => {
     const app = await startApp(express, {
-      imports: [SseModule.forRoot({ transport: new RedisTransport({ url: server.url, keyPrefix, commandTimeout: 500, presenceTtl: 1500 }) })],
+      imports: [SseModule.forRoot({ transport: new RedisTransport({ url: server.url, keyPrefix, commandTimeout, presenceTtl: 1500 }) })],
       controllers: [StreamController],
     });
     apps.push(app);
@@ -151,5 +151,47 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
     const resuming = await open(late, { 'last-event-id': lastIdBefore });
     const gap = JSON.parse((await resuming.next('sse.gap')).data);
     expect(gap.lastEventId).toBe(lastIdBefore);
+  });
+
+  it('a send held by a slow Redis past its deadline is refused and arrives nowhere', async () => {
+    const keyPrefix = uniquePrefix('slow');
+    const a = await startInstance(keyPrefix, 500);
+    const hub = a.app.get(SseHub);
+    const x = await open(a);
+    const admin = redisClient(server.url);
+    try {
+      // Redis holds every write for longer than the send's deadline (half of commandTimeout).
+      await admin.client('PAUSE', 400, 'WRITE');
+      await expect(hub.send({ name: 'events' }, { data: 'too late' })).rejects.toBeInstanceOf(SseTransportError);
+      await pause(500);
+      await hub.send({ name: 'events' }, { data: 'after' });
+      await x.waitFor(() => x.eventsOf('message').length > 0, 'the next event');
+      expect(x.eventsOf('message').map((e) => e.data)).toEqual(['after']);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('a send in flight when its connection is cut is asked again and arrives exactly once', async () => {
+    const keyPrefix = uniquePrefix('inflight');
+    const [a, b] = [await startInstance(keyPrefix, 2000), await startInstance(keyPrefix, 2000)];
+    const x = await open(a);
+    const y = await open(b);
+    const admin = redisClient(server.url);
+    try {
+      await admin.client('PAUSE', 300, 'WRITE');
+      const sending = a.app.get(SseHub).send({ name: 'events' }, { data: 'in flight' });
+      await pause(50);
+      // The command waits inside Redis; its connection (and every other) is cut.
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await expect(sending).resolves.toEqual({ delivered: 2 });
+      await a.app.get(SseHub).send({ name: 'events' }, { data: 'next' });
+      for (const client of [x, y]) {
+        await client.waitFor(() => client.eventsOf('message').length >= 2, 'two events');
+        expect(client.eventsOf('message').map((e) => e.data)).toEqual(['in flight', 'next']);
+      }
+    } finally {
+      admin.disconnect();
+    }
   });
 });
