@@ -46,6 +46,10 @@ export class SseTransportConnector implements SseTransportHost, OnApplicationBoo
     return this.registry.forEachTarget(target, writeFrame(events.frame));
   }
 
+  record(target: SseTransportTarget, events: SsePreparedEvents): void {
+    this.delivery.record(target, events);
+  }
+
   prepare(events: SseEncodedEvents): SsePreparedEvents {
     return this.delivery.prepare(events);
   }

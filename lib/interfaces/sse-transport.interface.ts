@@ -52,6 +52,8 @@ export interface SseTransportHost {
    * how many. Call it for every send of the cluster, in one order on every instance.
    */
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
+  /** Records a send in this instance's history only, writing nothing (sends from before this instance started). */
+  record(target: SseTransportTarget, events: SsePreparedEvents): void;
   /** Completes a send with ids from this instance's own generator (for a transport that does not order ids itself). */
   prepare(events: SseEncodedEvents): SsePreparedEvents;
   /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */

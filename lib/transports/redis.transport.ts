@@ -170,7 +170,8 @@ export class RedisTransport implements SseTransport {
     this.commands.on('ready', () => void this.renew());
 
     const started = Promise.all([
-      this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`),
+      // Waits out an outage (offline queue); rejects only when we disconnect.
+      this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`).catch(() => undefined),
       new Promise<void>((resolve) => (this.reading = this.readLoop(resolve))),
       this.waitReady(this.commands),
     ]);
@@ -476,7 +477,7 @@ export class RedisTransport implements SseTransport {
   /**
    * Loads the sends of the history window into this instance's history before
    * it serves anyone, so a client reconnecting here replays what it missed
-   * elsewhere. No connection is open yet, so nothing is written.
+   * elsewhere. Recorded only: these sends are not news to anyone connected.
    */
   private async loadHistory(key: string, redisNow: number, top: string): Promise<void> {
     const window = this.host?.historyTtl ?? 0;
@@ -486,7 +487,7 @@ export class RedisTransport implements SseTransport {
       const entries = (await this.reader!.xrangeBuffer(key, start, top, 'COUNT', READ_BATCH)) as Array<[Buffer, Buffer[]]>;
       for (const [id, raw] of entries) {
         const fields = fieldsOf(raw);
-        if (fields.get('t')?.toString() === 's') this.apply(fields);
+        if (fields.get('t')?.toString() === 's') this.host?.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
         start = `(${id.toString()}`;
       }
       if (entries.length < READ_BATCH) return;

@@ -1,6 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { SseConnection, SseHub, SseModule, SseBroadcastLevelError } from '../../lib/index.js';
+import { SseConnection, SseContext, SseHub, SseModule, SseBroadcastLevelError } from '../../lib/index.js';
 import { RedisTransport } from '../../lib/redis.js';
 import { express, startApp, type TestApp } from '../support/app.js';
 import { SseClient } from '../support/sse-client.js';
@@ -15,6 +15,12 @@ class StreamController {
   @Get('alerts')
   @SseConnection({ name: 'alerts' })
   alerts() {}
+
+  @Get('greet')
+  @SseConnection({ name: 'greet' })
+  async greet(@SseContext() ctx: SseContext) {
+    await ctx.send({ data: `welcome ${ctx.clientId}` });
+  }
 }
 
 const sseOptions = (url: string, keyPrefix: string) => ({
@@ -246,6 +252,24 @@ describeRedis('Redis transport: three instances in one process', () => {
       for (const client of clients.splice(0)) client.close();
       await late.close();
     }
+  });
+
+  it('ctx.send goes through the cluster history: replay elsewhere holds it only for its own client', async () => {
+    const first = await SseClient.open(`${apps[0].url}/greet?clientId=g1`);
+    clients.push(first);
+    const welcome = await first.next('message');
+    expect(welcome.data).toBe('welcome g1');
+    first.close();
+    await settle(() => hubs[1].exists({ name: 'greet', clientId: 'g1' }), false);
+    const other = await SseClient.open(`${apps[2].url}/greet?clientId=g2`);
+    clients.push(other);
+    expect((await other.next('message')).data).toBe('welcome g2');
+    await hubs[2].send({ name: 'greet' }, { data: 'news' });
+
+    const back = await SseClient.open(`${apps[1].url}/greet?clientId=g1`, { headers: { 'last-event-id': welcome.id! } });
+    clients.push(back);
+    await back.waitFor(() => back.eventsOf('message').length >= 2, 'replay and welcome');
+    expect(back.eventsOf('message').map((e) => e.data)).toEqual(['news', 'welcome g1']);
   });
 
   it('a process without an HTTP server sends into the cluster', async () => {

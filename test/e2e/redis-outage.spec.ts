@@ -194,4 +194,38 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
       admin.disconnect();
     }
   });
+
+  it('an app whose Redis is down at start-up starts anyway, rejects sends, and joins once Redis is up', async () => {
+    const late = await RedisServer.start();
+    await late.stop();
+    const keyPrefix = uniquePrefix('boot');
+    const app = await startApp(express, {
+      // Nothing listens on this port yet: bootstrap waits 5 × commandTimeout at most.
+      imports: [SseModule.forRoot({ transport: new RedisTransport({ url: late.url, keyPrefix, commandTimeout: 200, presenceTtl: 1500 }) })],
+      controllers: [StreamController],
+    });
+    apps.push(app);
+    try {
+      const hub = app.app.get(SseHub);
+      const x = await open(app);
+      await expect(hub.send({ name: 'events' }, { data: 'nowhere' })).rejects.toBeInstanceOf(SseTransportError);
+      await expect(hub.count()).rejects.toBeInstanceOf(SseTransportError);
+      await late.restart();
+      for (let i = 0; i < 400; i++) {
+        const accepted = await hub.send({ name: 'events' }, { data: 'joined' }).then(() => true, () => false);
+        if (accepted) break;
+        await pause(25);
+      }
+      expect((await x.next('message')).data).toBe('joined');
+      expect(x.eventsOf('message').map((e) => e.data)).toEqual(['joined']);
+      // Its connection, opened while Redis was down, is announced once Redis is up.
+      for (let i = 0; i < 200 && (await hub.count()) !== 1; i++) await pause(25);
+      expect(await hub.count()).toBe(1);
+    } finally {
+      for (const client of clients.splice(0)) client.close();
+      await app.close();
+      apps.splice(apps.indexOf(app), 1);
+      await late.stop();
+    }
+  });
 });
