@@ -4,11 +4,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { SseTransportError } from '../errors/sse-transport.error.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
-import { CLOSE, HEARTBEAT, LEAVE, PUBLISH, QUERY, REGISTER, UNREGISTER, type LuaScript } from './redis.scripts.js';
+import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
+import { compareIds, fieldsOf, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
+import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
 import type { RedisTransportOptions } from '../interfaces/redis-transport-options.interface.js';
 import type {
   SseEncodedEvents,
-  SsePreparedEvents,
   SseTransport,
   SseTransportConnection,
   SseTransportHost,
@@ -16,14 +17,6 @@ import type {
 } from '../interfaces/sse-transport.interface.js';
 
 type Arg = string | Buffer | number;
-
-/** What this instance knows of one of its connections: its claim token, once Redis gave it. */
-interface Registration {
-  token: string | undefined;
-  /** A claim is on its way: never send a second one (it would replace the first). */
-  claiming: boolean;
-  closed: boolean;
-}
 
 interface PendingClose {
   expected: number;
@@ -33,7 +26,6 @@ interface PendingClose {
 }
 
 const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
-const HEARTBEAT_BATCH = 500;
 const READ_BATCH = 512;
 const READ_BLOCK_MS = 5_000;
 
@@ -42,43 +34,6 @@ const positiveInteger = (option: string, value: unknown): number => {
     throw new SseInvalidArgumentError(SseMessages.invalidOption(option, 'a positive integer', value));
   }
   return value;
-};
-
-const fieldsOf = (raw: Buffer[]): Map<string, Buffer> => {
-  const fields = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i].toString(), raw[i + 1]);
-  return fields;
-};
-
-// Tokens are unique per claim hash field only (the counter restarts with an empty Redis).
-const tokenKey = (name: string, clientId: string, token: string) => `${name}\x1f${clientId}\x1f${token}`;
-
-/** Orders two stream ids (`<ms>-<seq>`). */
-const compareIds = (a: string, b: string): number => {
-  const [am, as] = a.split('-').map(Number);
-  const [bm, bs] = b.split('-').map(Number);
-  return am - bm || as - bs;
-};
-
-/** The events of a send entry, with the ids and frames the sending script decided. */
-const preparedOf = (fields: Map<string, Buffer>): SsePreparedEvents => {
-  const ids = fields.get('ids')!.toString().split('\n');
-  const frame = fields.get('f')!;
-  if (ids.length === 1) return { ids, frames: [frame], frame };
-  const frames: Buffer[] = [];
-  let offset = 0;
-  for (const length of fields.get('len')!.toString().split(',')) {
-    frames.push(frame.subarray(offset, (offset += Number(length))));
-  }
-  return { ids, frames, frame };
-};
-
-const targetJson = (target: SseTransportTarget): string =>
-  JSON.stringify({ n: target.names, g: target.groups, c: target.clientIds });
-
-const targetOf = (json: string): SseTransportTarget => {
-  const { n, g, c } = JSON.parse(json) as { n: string[]; g?: string[]; c?: string[] };
-  return { names: n, groups: g, clientIds: c };
 };
 
 /**
@@ -119,10 +74,7 @@ export class RedisTransport implements SseTransport {
   private reader: Redis | undefined;
   private replies: Redis | undefined;
   private host: SseTransportHost | undefined;
-  private readonly registrations = new Map<SseTransportConnection, Registration>();
-  private readonly byToken = new Map<string, SseTransportConnection>();
-  /** Tokens replaced before this instance learnt them (the claim's answer still on its way). */
-  private readonly replacedEarly = new Set<string>();
+  private readonly presence: RedisPresence;
   private readonly pendingCloses = new Map<string, PendingClose>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly catchUpWaiters = new Set<{ id: string; resolve(): void }>();
@@ -150,6 +102,8 @@ export class RedisTransport implements SseTransport {
     this.closeTimeout = positiveInteger('RedisTransport closeTimeout', options.closeTimeout ?? DEFAULTS.closeTimeout);
     this.streamLength = positiveInteger('RedisTransport streamLength', options.streamLength ?? DEFAULTS.streamLength);
     this.redisOptions = options.redis ?? {};
+    const runner: RedisScriptRunner = { run: (script, args) => this.run(script, args), background: (work) => this.background(work) };
+    this.presence = new RedisPresence(runner, this.instanceId, this.ttl, this.streamLength);
   }
 
   async connect(host: SseTransportHost): Promise<void> {
@@ -167,7 +121,7 @@ export class RedisTransport implements SseTransport {
     this.reader = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.replies.on('message', (_channel: string, message: string) => this.onCloseAnswer(message));
-    this.commands.on('ready', () => void this.renew());
+    this.commands.on('ready', () => this.renew());
 
     const started = Promise.all([
       // Waits out an outage (offline queue); rejects only when we disconnect.
@@ -180,8 +134,8 @@ export class RedisTransport implements SseTransport {
     const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.commandTimeout * 5)));
     if ((await Promise.race([started, timedOut])) === 'timeout') this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
     clearTimeout(timer);
-    await this.renew();
-    this.heartbeat = setInterval(() => void this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
+    this.renew();
+    this.heartbeat = setInterval(() => this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
     this.heartbeat.unref();
   }
 
@@ -284,19 +238,11 @@ export class RedisTransport implements SseTransport {
   }
 
   register(connection: SseTransportConnection): void {
-    const registration: Registration = { token: undefined, claiming: false, closed: false };
-    this.registrations.set(connection, registration);
-    this.claim(connection, registration);
+    this.presence.register(connection);
   }
 
   unregister(connection: SseTransportConnection): void {
-    const registration = this.registrations.get(connection);
-    if (!registration) return;
-    this.registrations.delete(connection);
-    registration.closed = true;
-    if (registration.token === undefined) return; // withdrawn once its claim answers
-    this.byToken.delete(tokenKey(connection.name, connection.clientId, registration.token));
-    this.withdraw(connection, registration.token);
+    this.presence.unregister(connection);
   }
 
   async names(): Promise<string[]> {
@@ -385,58 +331,10 @@ export class RedisTransport implements SseTransport {
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
-  private claim(connection: SseTransportConnection, registration: Registration): void {
-    const { name, clientId, group } = connection;
-    registration.claiming = true;
-    const claimed = this.run(REGISTER, [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength]).then(
-      (answer) => {
-        const [status, token] = answer as [string, string];
-        if (status === 'lost') {
-          if (!registration.closed) connection.end('replaced');
-          return;
-        }
-        registration.token = token;
-        if (registration.closed) {
-          this.withdraw(connection, token);
-        } else if (this.replacedEarly.delete(tokenKey(name, clientId, token))) {
-          connection.end('replaced');
-        } else {
-          this.byToken.set(tokenKey(name, clientId, token), connection);
-        }
-      },
-    );
-    // A claim that failed (Redis away) is sent again by the next renewal.
-    this.background(claimed.finally(() => (registration.claiming = false)));
-  }
-
-  private withdraw(connection: SseTransportConnection, token: string): void {
-    this.background(this.run(UNREGISTER, [connection.name, connection.clientId, token]));
-  }
-
-  /** Renews presence (after a reconnect too: a Redis restarted empty learns every connection again). */
-  private async renew(): Promise<void> {
-    const commands = this.commands;
-    if (this.stopped || commands?.status !== 'ready') return;
-    const announced: Array<[SseTransportConnection, Registration]> = [];
-    for (const entry of this.registrations) {
-      if (entry[1].token !== undefined) announced.push(entry);
-      else if (!entry[1].claiming) this.claim(entry[0], entry[1]);
-    }
-    const work = async () => {
-      for (let start = 0; start === 0 || start < announced.length; start += HEARTBEAT_BATCH) {
-        const batch = announced.slice(start, start + HEARTBEAT_BATCH);
-        const args: Arg[] = [this.instanceId, this.ttl];
-        for (const [connection, registration] of batch) {
-          args.push(connection.name, connection.clientId, connection.group ?? '', registration.token!);
-        }
-        const lost = (await this.run(HEARTBEAT, args)) as number[];
-        for (const position of lost) {
-          const [connection, registration] = batch[position - 1];
-          if (!registration.closed) connection.end('replaced');
-        }
-      }
-    };
-    this.background(work());
+  /** Renews presence on every heartbeat and after every reconnect. */
+  private renew(): void {
+    if (this.stopped || this.commands?.status !== 'ready') return;
+    this.presence.renew();
   }
 
   /** Reads the event stream in order, from the entry after the last one applied; `started` once positioned. */
@@ -515,16 +413,7 @@ export class RedisTransport implements SseTransport {
         const requestId = fields.get('rid')!.toString();
         this.background(this.commands!.publish(`${this.prefix}reply:${from}`, `${requestId} ${closed}`));
       } else if (type === 'r') {
-        const token = fields.get('tok')!.toString();
-        if (!token.startsWith(`${this.instanceId}:`)) return;
-        const key = tokenKey(fields.get('n')!.toString(), fields.get('c')!.toString(), token);
-        const connection = this.byToken.get(key);
-        if (connection) {
-          this.byToken.delete(key);
-          connection.end('replaced');
-        } else if (this.replacedEarly.size < 10_000) {
-          this.replacedEarly.add(key);
-        }
+        this.presence.replaced(fields.get('n')!.toString(), fields.get('c')!.toString(), fields.get('tok')!.toString());
       }
     } catch (error) {
       this.logger.error(SseMessages.transportEntryFailed(error instanceof Error ? error.message : String(error)));
