@@ -3,5 +3,4 @@
  * apps on the in-memory default never load `ioredis`.
  * @packageDocumentation
  */
-export { RedisTransport } from './transports/redis.transport.js';
-export type { RedisTransportOptions } from './interfaces/redis-transport-options.interface.js';
+export { RedisTransport, type RedisTransportOptions } from './transports/redis.transport.js';

@@ -210,8 +210,9 @@ return 1
  * Idempotent per send id: a retry after a lost answer returns the first result
  * instead of sending twice (checked before the deadline, so a retry tells the truth).
  * ARGV: P, deadline ms, events maxlen, send id, ms to remember the send id, target
- * JSON, event count, then per event: own id ('' = none, else '=' .. id) and frame
- * text without its id line.
+ * JSON, floor id (the newest entry the sender has read: ids stay above it even if
+ * Redis restarted empty on a slower clock), event count, then per event: own id
+ * ('' = none, else '=' .. id) and frame text without its id line.
  * Returns {entry id, connections addressed}.
  */
 export const PUBLISH = script(`
@@ -222,16 +223,18 @@ local now = now_ms()
 if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE send not accepted in time') end
 local key = P .. 'events'
 local ms, seq = now, 0
-local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
-if top then
-  local tms, tseq = string.match(top[1], '^(%d+)-(%d+)$')
+local function above(id)
+  local tms, tseq = string.match(id, '^(%d+)-(%d+)$')
   tms, tseq = tonumber(tms), tonumber(tseq)
-  if ms <= tms then ms, seq = tms, tseq + 1 end
+  if ms < tms or (ms == tms and seq <= tseq) then ms, seq = tms, tseq + 1 end
 end
-local n = tonumber(ARGV[7])
+local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+if top then above(top[1]) end
+above(ARGV[7])
+local n = tonumber(ARGV[8])
 local ids, frames, lengths = {}, {}, {}
 for i = 1, n do
-  local own, text = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
+  local own, text = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
   local id = own == '' and string.format('%.0f-%.0f', ms, seq + i - 1) or string.sub(own, 2)
   local frame = 'id: ' .. id .. '\\n' .. text
   ids[i], frames[i], lengths[i] = id, frame, #frame

@@ -7,7 +7,6 @@ import { SseMessages } from '../sse.messages.js';
 import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
 import { compareIds, fieldsOf, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
 import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
-import type { RedisTransportOptions } from '../interfaces/redis-transport-options.interface.js';
 import type {
   SseEncodedEvents,
   SseTransport,
@@ -15,6 +14,34 @@ import type {
   SseTransportHost,
   SseTransportTarget,
 } from '../interfaces/sse-transport.interface.js';
+
+/** Options of `RedisTransport` (from `nestjs-sse-hub/redis`). */
+export interface RedisTransportOptions {
+  /** Where Redis is, e.g. `redis://localhost:6379` (`rediss://` for TLS). Redis ≥ 6.2. */
+  url: string;
+  /** Prefix of every key and channel; instances of one app share it, different apps on one Redis must not. Default `'sse-hub:'`. */
+  keyPrefix?: string;
+  /**
+   * Milliseconds a connection stays visible after its instance stops renewing
+   * it (a crash). Instances renew every third of it. Default 15000.
+   */
+  presenceTtl?: number;
+  /**
+   * Longest wait, in milliseconds, for Redis to accept a send or a close, and
+   * to answer a query, before it rejects with `SseTransportError`. Default 2000.
+   */
+  commandTimeout?: number;
+  /** Longest wait, in milliseconds, for the other instances to report what a `close` closed. Default 2000. */
+  closeTimeout?: number;
+  /**
+   * Approximate number of entries kept in the shared event stream that
+   * instances read from: an instance cut off from Redis while more events than
+   * this were sent misses the oldest of them. Default 100000.
+   */
+  streamLength?: number;
+  /** Extra ioredis options (TLS, password, ...); the options this transport relies on win over them. */
+  redis?: RedisOptions;
+}
 
 type Arg = string | Buffer | number;
 
@@ -164,7 +191,15 @@ export class RedisTransport implements SseTransport {
     const started = Date.now();
     const sendId = `${this.instanceId}:${++this.requestSeq}`;
     // Remembered for as long as this instance may ask again (twice the bounded wait).
-    const args: Arg[] = [this.deadline(), this.streamLength, sendId, this.commandTimeout * 2, targetJson(target), events.texts.length];
+    const args: Arg[] = [
+      this.deadline(),
+      this.streamLength,
+      sendId,
+      this.commandTimeout * 2,
+      targetJson(target),
+      this.lastId ?? '0-0',
+      events.texts.length,
+    ];
     for (let i = 0; i < events.texts.length; i++) {
       const own = events.ids[i];
       args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
