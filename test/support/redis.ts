@@ -9,7 +9,8 @@ import { Redis } from 'ioredis';
  * `SSE_HUB_REQUIRE_REDIS=1` (CI) they fail instead.
  */
 const BINARY = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-const REQUIRED = process.env.SSE_HUB_REQUIRE_REDIS === '1';
+/** CI sets SSE_HUB_REQUIRE_REDIS=1: a Redis suite that cannot run fails instead of skipping. */
+export const redisRequired = process.env.SSE_HUB_REQUIRE_REDIS === '1';
 
 function binaryAvailable(): boolean {
   const probe = spawnSync(BINARY, ['--version'], { encoding: 'utf8' });
@@ -30,7 +31,7 @@ export const canRestartRedis = binaryAvailable();
 export function describeRedis(title: string, body: () => void): void {
   if (redisUnavailable === undefined) {
     describe(title, body);
-  } else if (REQUIRED) {
+  } else if (redisRequired) {
     describe(title, () => {
       it('needs Redis (SSE_HUB_REQUIRE_REDIS=1)', () => {
         throw new Error(`Redis suite "${title}" cannot run: ${redisUnavailable}`);
