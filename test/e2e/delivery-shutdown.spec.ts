@@ -27,6 +27,15 @@ function liveHandles(): Map<string, number> {
 // Jest's reporter runs timers in this process too; they are not the app's.
 const JEST_INTERNALS = /node_modules[\\/](@jest|jest-)/;
 
+/** True when jest itself is creating the current resource (raw call sites: cheap, no source maps). */
+function createdByJest(): boolean {
+  const format = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, sites) => sites;
+  const sites = new Error().stack as unknown as NodeJS.CallSite[];
+  Error.prepareStackTrace = format;
+  return sites.some((site) => JEST_INTERNALS.test(site.getFileName() ?? ''));
+}
+
 /**
  * Records every timer created from now on (except jest's) and forgets it once
  * it fired or was cleared: what is left and ref'd would keep the process alive.
@@ -36,7 +45,7 @@ function trackTimers() {
   const live = new Map<number, { hasRef(): boolean }>();
   const hook = createHook({
     init(id, type, _trigger, resource) {
-      if (type === 'Timeout' && !JEST_INTERNALS.test(new Error().stack ?? '')) {
+      if (type === 'Timeout' && !createdByJest()) {
         live.set(id, resource as { hasRef(): boolean });
       }
     },
