@@ -85,8 +85,11 @@ export class SseConnectionRegistry implements SseStreamHooks {
   forEachTarget(target: SseTransportTarget, visit: (connection: SseStream) => void): number {
     let count = 0;
     const { groups, clientIds } = target;
-    for (const name of target.names) {
-      const index = this.byName.get(name);
+    const { names } = target;
+    for (let n = 0; n < names.length; n++) {
+      // Skip a name listed twice, or its clients would get the event twice.
+      if (names.indexOf(names[n]) !== n) continue;
+      const index = this.byName.get(names[n]);
       if (!index) continue;
       if (clientIds) {
         for (let i = 0; i < clientIds.length; i++) {

@@ -43,9 +43,15 @@ local function alive(key, now)
 end
 local function match(t, now, ids)
   local n = 0
+  local seenNames = {}
   for _, name in ipairs(t.n) do
     local ck = P .. 'conn:' .. name
-    if t.c then
+    -- A name listed twice addresses its clients once.
+    local repeated = seenNames[name]
+    seenNames[name] = true
+    if repeated then
+      -- counted already
+    elseif t.c then
       local seen = {}
       for _, id in ipairs(t.c) do
         if not seen[id] then

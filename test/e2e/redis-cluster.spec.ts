@@ -106,6 +106,8 @@ describeRedis('Redis transport: three instances in one process', () => {
     expect((await hubs[0].send({ name: 'events', group: ['red', 'blue'] }, { data: 'colours' })).delivered).toBe(3);
     expect((await hubs[0].send({ name: 'events', group: 'red', clientId: [a.clientId, b.clientId] }, { data: 'red ids' })).delivered).toBe(1);
     expect((await hubs[1].send({ name: ['events', 'alerts'], clientId: [d.clientId, alert.clientId] }, { data: 'names' })).delivered).toBe(2);
+    // A name listed twice addresses its clients once, on every instance.
+    expect((await hubs[2].send({ name: ['events', 'events'], group: 'blue' }, { data: 'listed twice' })).delivered).toBe(1);
     // alerts has broadcast level 'group': a whole-name send to it is refused on every instance.
     await expect(hubs[2].send({ name: ['events', 'alerts'] }, { event: 'done', data: '' })).rejects.toBeInstanceOf(SseBroadcastLevelError);
     for (const hub of hubs) expect(hub.testBroadcastLevel({ name: 'alerts' })).toBe(false);
@@ -117,7 +119,7 @@ describeRedis('Redis transport: three instances in one process', () => {
       return peer.client.eventsOf('message').map((e) => e.data);
     };
     expect(await received(a)).toEqual(['ids', 'red', 'colours', 'red ids']);
-    expect(await received(b)).toEqual(['ids', 'colours']);
+    expect(await received(b)).toEqual(['ids', 'colours', 'listed twice']);
     expect(await received(c)).toEqual(['red', 'colours']);
     expect(await received(d)).toEqual(['names']);
     expect(await received(alert)).toEqual(['names']);
