@@ -9,6 +9,7 @@ export type {
   SseEncodedEvents,
   SsePreparedEvents,
   SseTransportConnection,
+  SseTransportPeer,
   SseTransportHost,
   SseTransportTarget,
 } from './sse-transport.interface.js';

@@ -36,8 +36,19 @@ export interface SseTransportConnection {
   readonly name: string;
   readonly group: string | undefined;
   readonly clientId: string;
+  /** When it connected. */
+  readonly connectedAt: Date;
+  /** The `Last-Event-ID` it connected with, if any. */
+  readonly lastEventId: string | undefined;
   /** Sends `sse.close` with reason `replaced` and ends the response (a later claim of its client id won). */
   end(reason: 'replaced'): void;
+}
+
+/** An open global connection somewhere in the cluster, as `SseTransport.find` describes it. */
+export interface SseTransportPeer {
+  readonly group: string | undefined;
+  readonly connectedAt: Date;
+  readonly lastEventId: string | undefined;
 }
 
 /**
@@ -128,4 +139,10 @@ export interface SseTransport {
   clientIds(target: SseTransportTarget): Promise<string[]>;
   /** How many global connections the target addresses anywhere; all of them without a target. */
   count(target?: SseTransportTarget): Promise<number>;
+  /**
+   * Optional. The connection open under `name` with `clientId` on another
+   * instance, if any: lets `@SseContext()` on an ordinary route reach a
+   * connection that lives elsewhere (`X-Sse-Name` / `X-Sse-Client-Id`).
+   */
+  find?(name: string, clientId: string): Promise<SseTransportPeer | undefined>;
 }

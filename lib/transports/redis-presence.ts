@@ -12,6 +12,8 @@ export interface RedisScriptRunner {
 /** What this instance knows of one of its connections: its claim token, once Redis gave it. */
 interface Registration {
   token: string | undefined;
+  /** What a remote `@SseContext()` learns of it: `<connected at ms>SEP<'=' last event id, or ''>`. */
+  details: string;
   /** A claim is on its way: never send a second one (it would replace the first). */
   claiming: boolean;
   closed: boolean;
@@ -41,7 +43,9 @@ export class RedisPresence {
   ) {}
 
   register(connection: SseTransportConnection): void {
-    const registration: Registration = { token: undefined, claiming: false, closed: false };
+    const lastEventId = connection.lastEventId === undefined ? '' : `=${connection.lastEventId}`;
+    const details = `${connection.connectedAt.getTime()}\x1f${lastEventId}`;
+    const registration: Registration = { token: undefined, details, claiming: false, closed: false };
     this.registrations.set(connection, registration);
     this.claim(connection, registration);
   }
@@ -82,7 +86,7 @@ export class RedisPresence {
         const batch = announced.slice(start, start + HEARTBEAT_BATCH);
         const args: Array<string | number> = [this.instanceId, this.ttl];
         for (const [connection, registration] of batch) {
-          args.push(connection.name, connection.clientId, connection.group ?? '', registration.token!);
+          args.push(connection.name, connection.clientId, connection.group ?? '', registration.token!, registration.details);
         }
         const lost = (await this.redis.run(HEARTBEAT, args)) as number[];
         for (const position of lost) {
@@ -97,7 +101,7 @@ export class RedisPresence {
   private claim(connection: SseTransportConnection, registration: Registration): void {
     const { name, clientId, group } = connection;
     registration.claiming = true;
-    const args = [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength];
+    const args = [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength, registration.details];
     const claimed = this.redis.run(REGISTER, args).then((answer) => {
       const [status, token] = answer as [string, string];
       if (status === 'lost') {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
  *
  * - `P events`               stream: every send (`t=s`), close (`t=c`) and replacement (`t=r`), read by every instance
  * - `P seq`                  counter: the order of client id claims
- * - `P claim:<name>`         hash: client id → `<token>SEP<group>` (the claim in force)
+ * - `P claim:<name>`         hash: client id → `<token>SEP<group>SEP<connected at ms>SEP<'=' last event id, or ''>` (the claim in force)
  * - `P conn:<name>`          zset: client id → presence expiry (ms, Redis clock)
  * - `P grp:<name>SEP<group>` zset: client id → presence expiry
  * - `P groups:<name>`        zset: group → latest expiry of its members
@@ -36,7 +36,8 @@ local function now_ms()
 end
 local function split(v)
   local i = string.find(v, SEP, 1, true)
-  return string.sub(v, 1, i - 1), string.sub(v, i + 1)
+  local j = string.find(v, SEP, i + 1, true)
+  return string.sub(v, 1, i - 1), string.sub(v, i + 1, (j or 0) - 1)
 end
 local function alive(key, now)
   return redis.call('ZCOUNT', key, '(' .. now, '+inf')
@@ -122,11 +123,12 @@ end
 
 /**
  * Claims (or, with a token, re-announces) a connection.
- * ARGV: P, instance id, ttl, name, client id, group ('' = none), token ('' = new claim), events maxlen.
+ * ARGV: P, instance id, ttl, name, client id, group ('' = none), token ('' = new claim), events maxlen,
+ * details (`<connected at ms>SEP<'=' last event id, or ''>`).
  * Returns {'ok', token} or {'lost', winner token} when a re-announced claim was taken meanwhile.
  */
 export const REGISTER = script(`
-local instance, ttl, name, id, group, token, maxlen = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local instance, ttl, name, id, group, token, maxlen, details = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local now = now_ms()
 local ck = P .. 'claim:' .. name
 local prev = redis.call('HGET', ck, id)
@@ -137,7 +139,7 @@ if token == '' then
 elseif prev and prevToken ~= token then
   return {'lost', prevToken}
 end
-redis.call('HSET', ck, id, token .. SEP .. group)
+redis.call('HSET', ck, id, token .. SEP .. group .. SEP .. details)
 if prev and prevToken ~= token then
   if prevGroup ~= group then withdraw(name, id, prevGroup, now) end
   -- The earlier claim loses wherever it lives; its instance reads this in order with the sends.
@@ -161,7 +163,7 @@ return {'ok', token}
 
 /**
  * Renews this instance's presence and its connections'.
- * ARGV: P, instance id, ttl, then (name, client id, group, token) per connection.
+ * ARGV: P, instance id, ttl, then (name, client id, group, token, details) per connection.
  * Returns the 1-based positions of connections whose claim another connection took.
  */
 export const HEARTBEAT = script(`
@@ -173,18 +175,18 @@ redis.call('ZREMRANGEBYSCORE', P .. 'instances', '-inf', now)
 local lost = {}
 local i = 4
 while i <= #ARGV do
-  local name, id, group, token = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+  local name, id, group, token, details = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local ck = P .. 'claim:' .. name
   local prev = redis.call('HGET', ck, id)
   local prevToken = prev and split(prev)
   if prev and prevToken ~= token then
-    lost[#lost + 1] = (i - 4) / 4 + 1
+    lost[#lost + 1] = (i - 4) / 5 + 1
   else
     -- Missing after a Redis restart without persistence: announce it again.
-    if not prev then redis.call('HSET', ck, id, token .. SEP .. group) end
+    if not prev then redis.call('HSET', ck, id, token .. SEP .. group .. SEP .. details) end
     announce(name, id, group, exp)
   end
-  i = i + 4
+  i = i + 5
 end
 return lost
 `);
@@ -267,8 +269,9 @@ return alive(P .. 'instances', now)
 `);
 
 /**
- * Cluster-wide queries. ARGV: P, mode, argument.
- * modes: 'names'; 'groups' (name); 'ids' (target JSON); 'count' (target JSON, or '' for all).
+ * Cluster-wide queries. ARGV: P, mode, argument(s).
+ * modes: 'names'; 'groups' (name); 'ids' (target JSON); 'count' (target JSON, or '' for all);
+ * 'find' (name, client id: the claim's `<group>SEP<details>` when that connection is open, else nil).
  */
 export const QUERY = script(`
 local mode, arg = ARGV[2], ARGV[3]
@@ -277,6 +280,13 @@ if mode == 'names' then
   return redis.call('ZRANGEBYSCORE', P .. 'names', '(' .. now, '+inf')
 elseif mode == 'groups' then
   return redis.call('ZRANGEBYSCORE', P .. 'groups:' .. arg, '(' .. now, '+inf')
+elseif mode == 'find' then
+  local s = redis.call('ZSCORE', P .. 'conn:' .. arg, ARGV[4])
+  if not s or tonumber(s) <= now then return nil end
+  local v = redis.call('HGET', P .. 'claim:' .. arg, ARGV[4])
+  if not v then return nil end
+  local i = string.find(v, SEP, 1, true)
+  return string.sub(v, i + 1)
 elseif mode == 'ids' then
   local ids = {}
   match(cjson.decode(arg), now, ids)

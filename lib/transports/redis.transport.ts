@@ -12,6 +12,7 @@ import type {
   SseTransport,
   SseTransportConnection,
   SseTransportHost,
+  SseTransportPeer,
   SseTransportTarget,
 } from '../interfaces/sse-transport.interface.js';
 
@@ -290,6 +291,18 @@ export class RedisTransport implements SseTransport {
 
   async clientIds(target: SseTransportTarget): Promise<string[]> {
     return (await this.run(QUERY, ['ids', targetJson(target)])) as string[];
+  }
+
+  async find(name: string, clientId: string): Promise<SseTransportPeer | undefined> {
+    const found = (await this.run(QUERY, ['find', name, clientId])) as string | null;
+    if (found === null) return undefined;
+    const [group, at, lastEventId] = found.split('\x1f');
+    return {
+      group: group === '' ? undefined : group,
+      connectedAt: new Date(Number(at)),
+      // The id itself may hold anything but CR, LF and NUL: everything after its marker.
+      lastEventId: lastEventId === '' ? undefined : found.slice(group.length + at.length + 3),
+    };
   }
 
   async count(target?: SseTransportTarget): Promise<number> {

@@ -1,8 +1,8 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SseConnection, SseContext, SseHub, SseModule, SseBroadcastLevelError } from '../../lib/index.js';
 import { RedisTransport } from '../../lib/redis.js';
-import { express, startApp, type TestApp } from '../support/app.js';
+import { express, request, startApp, type TestApp } from '../support/app.js';
 import { SseClient } from '../support/sse-client.js';
 import { describeRedis, uniquePrefix, useRedis, type RedisServer } from '../support/redis.js';
 
@@ -15,6 +15,17 @@ class StreamController {
   @Get('alerts')
   @SseConnection({ name: 'alerts' })
   alerts() {}
+
+  @Post('say')
+  async say(@SseContext() ctx: SseContext) {
+    await ctx.send({ data: `said to ${ctx.clientId}` });
+    return { group: ctx.group ?? null, lastEventId: ctx.lastEventId ?? null, connectedAt: ctx.connectedAt.getTime() };
+  }
+
+  @Post('hang-up')
+  async hangUp(@SseContext() ctx: SseContext) {
+    await ctx.close();
+  }
 
   @Get('greet')
   @SseConnection({ name: 'greet' })
@@ -272,6 +283,32 @@ describeRedis('Redis transport: three instances in one process', () => {
     clients.push(back);
     await back.waitFor(() => back.eventsOf('message').length >= 2, 'replay and welcome');
     expect(back.eventsOf('message').map((e) => e.data)).toEqual(['news', 'welcome g1']);
+  });
+
+  it('@SseContext() on an ordinary route reaches a connection open on another instance', async () => {
+    const before = Date.now();
+    const peer = await SseClient.open(`${apps[0].url}/events?group=red&clientId=far-away`, { headers: { 'last-event-id': 'an-old-id' } });
+    clients.push(peer);
+    await peer.opened();
+    await settle(() => hubs[1].exists({ name: 'events', clientId: 'far-away' }), true);
+    const headers = { 'x-sse-name': 'events', 'x-sse-client-id': 'far-away' };
+
+    const said = await request(`${apps[1].url}/say`, { method: 'POST', headers });
+    expect(said.status).toBe(201);
+    expect(said.body.group).toBe('red');
+    expect(said.body.lastEventId).toBe('an-old-id');
+    expect(said.body.connectedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect((await peer.next('message')).data).toBe('said to far-away');
+
+    expect((await request(`${apps[2].url}/say`, { method: 'POST', headers: { ...headers, 'x-sse-group': 'blue' } })).status).toBe(404);
+    expect((await request(`${apps[2].url}/say`, { method: 'POST', headers: { ...headers, 'x-sse-client-id': 'nobody' } })).status).toBe(404);
+    expect((await request(`${apps[2].url}/say`, { method: 'POST', headers: { 'x-sse-client-id': 'far-away' } })).status).toBe(400);
+
+    expect((await request(`${apps[2].url}/hang-up`, { method: 'POST', headers })).status).toBe(201);
+    await peer.end();
+    expect(JSON.parse((await peer.next('sse.close')).data)).toEqual({ reason: 'server' });
+    await settle(() => hubs[1].exists({ name: 'events', clientId: 'far-away' }), false);
+    expect((await request(`${apps[1].url}/say`, { method: 'POST', headers })).status).toBe(404);
   });
 
   it('a process without an HTTP server sends into the cluster', async () => {
