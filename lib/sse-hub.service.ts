@@ -45,8 +45,13 @@ export class SseHub {
    * reconnects in time gets it).
    *
    * Every event carries an `id:`: its own `id`, else a generated one
-   * (`<generation>-<sequence>`, ordered as strings within and across restarts).
+   * (`<generation>-<sequence>`, ordered as strings within and across restarts;
+   * with `RedisTransport`, `<ms>-<seq>` decided by Redis for the whole cluster).
    * Events are kept in the history of each target name for `Last-Event-ID` replay.
+   *
+   * With a cluster transport the promise resolves once the send was accepted
+   * for every instance (`delivered` counts the connections it addresses there)
+   * and rejects with `SseTransportError` when it was accepted nowhere.
    */
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);

@@ -13,7 +13,8 @@ export interface SseEvent<T = unknown> {
    * The event id (`id:`) the browser sends back as `Last-Event-ID`. No CR, LF
    * or NUL. When absent on a send to global connections, one is generated:
    * `<generation>-<sequence>` (base 36, fixed width), which compares as a string
-   * in send order, also across restarts.
+   * in send order, also across restarts. With `RedisTransport`: `<ms>-<seq>`
+   * (a Redis stream id), in one order for the whole cluster.
    */
   id?: string;
   /** Reconnection delay in milliseconds (`retry:`), a non-negative integer. */
