@@ -21,7 +21,7 @@ import type { SseContext } from './interfaces/sse-context.interface.js';
 
 /**
  * Resolves `@SseContext()`: the request's own connection on an
- * `@SseStream()` route, else the open global connection the request names
+ * `@SseConnection()` route, else the open global connection the request names
  * with `X-Sse-Name` + `X-Sse-Client-Id` (+ `X-Sse-Group`) — Pode's
  * `X-Pode-Sse-*` headers. 400 when they are missing or badly signed, 404 when
  * no such connection is open. With a cluster transport, a connection open on

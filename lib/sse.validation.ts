@@ -61,7 +61,9 @@ const toList = (kind: string, value: string | string[] | undefined): string[] | 
   if (value === undefined) return undefined;
   const list = Array.isArray(value) ? value : [value];
   for (const item of list) assertIdentifier(kind, item);
-  return list;
+  // Repeats are dropped once here, so that no recipient, history entry or
+  // transport message ever counts a name, group or client id twice.
+  return list.length > 1 ? [...new Set(list)] : list;
 };
 
 /** Validates a target; throws `SseInvalidArgumentError` on anything malformed. */
