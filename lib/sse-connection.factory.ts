@@ -8,7 +8,7 @@ import { MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constant
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
 import { SseError } from './errors/sse.error.js';
-import { attachConnection, rawRequest, rawResponse, readHeader, readQuery, remoteAddress } from './sse-request.js';
+import { attachConnection, rawRequest, rawResponse, readHeader, readQuery, remoteAddress, readSseHeader } from './sse-request.js';
 import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
 
 /**
@@ -71,7 +71,7 @@ export class SseConnectionFactory {
   private clientIdOf(request: object, options: SseConnectionOptions, binding: SseClientBinding): string {
     const derived = options.clientId?.(request);
     if (derived !== undefined) return this.issue(derived, binding);
-    const offered = readHeader(request, SSE_HEADERS.clientId) ?? readQuery(request, SSE_QUERY.clientId);
+    const offered = readSseHeader(request, SSE_HEADERS.clientId) ?? readQuery(request, SSE_QUERY.clientId);
     if (offered !== undefined) {
       this.verifyPresentedClientId(request, offered);
       return offered;
