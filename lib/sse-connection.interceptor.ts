@@ -7,11 +7,12 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, of, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_CONNECTION_METADATA } from './sse.constants.js';
 import { SseMessages } from './sse.messages.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
+import { rawRequest } from './sse-request.js';
 import type { SseStream } from './sse-stream.js';
 import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
@@ -40,7 +41,13 @@ export class SseConnectionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
     const http = context.switchToHttp();
-    const connection = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+    const request = http.getRequest<object>();
+    if (rawRequest(request).method === 'HEAD') {
+      // Platforms route HEAD to the GET handler; a HEAD must never become a registered stream.
+      this.factory.answerHead(request, http.getResponse<object>(), options);
+      return of(undefined);
+    }
+    const connection = this.factory.create(request, http.getResponse<object>(), options);
 
     // Nest never writes this response itself (see the decorator): the value
     // emitted here only tells it that the request's work is over.

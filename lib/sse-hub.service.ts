@@ -42,7 +42,7 @@ export class SseHub {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
     // Encoded once for every recipient.
-    const frame = encodeEvents(event);
+    const frame = encodeEvents(event, this.settings.maxEventBytes);
     const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
     return { delivered };
   }

@@ -19,6 +19,8 @@ export interface SseStreamIdentity {
   lastEventId: string | undefined;
   retry: number | undefined;
   allowAllOrigins: boolean;
+  /** The module's `maxEventBytes`: larger events are refused by `send`. */
+  maxEventBytes: number | undefined;
 }
 
 /** Callbacks through which a connection reports to whoever manages it. */
@@ -55,7 +57,7 @@ export class SseStream implements SseContext {
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
     private readonly hooks: SseStreamHooks,
-    private readonly options: Pick<SseStreamIdentity, 'retry' | 'allowAllOrigins'> = identity,
+    private readonly options: Pick<SseStreamIdentity, 'retry' | 'allowAllOrigins' | 'maxEventBytes'> = identity,
   ) {
     this.name = identity.name;
     this.group = identity.group;
@@ -121,7 +123,7 @@ export class SseStream implements SseContext {
 
   /** {@inheritDoc SseContext.send} */
   async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
-    const frame = encodeEvents(event);
+    const frame = encodeEvents(event, this.options.maxEventBytes);
     if (!this.write(frame)) {
       throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
     }

@@ -15,4 +15,17 @@ export interface SseModuleOptions {
   signing?: { secret: string; strict?: boolean };
   /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
   broadcastLevels?: Record<string, SseBroadcastLevel>;
+  /**
+   * Most connections (both scopes, all names) this instance keeps open. When
+   * full, a new request gets `503` with `Retry-After` before any stream starts.
+   * A positive integer; default: no limit.
+   */
+  maxConnections?: number;
+  /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */
+  maxConnectionsPerName?: number;
+  /**
+   * Largest encoded event (its whole frame, in UTF-8 bytes). A larger event
+   * makes `send` throw `SseEventTooLargeError` and nothing is sent. Default: no limit.
+   */
+  maxEventBytes?: number;
 }
