@@ -102,8 +102,9 @@ export class SseConnectionInterceptor implements NestInterceptor {
   ): void {
     if (!connection.isOpen && !connection.isClosed) {
       // Nothing written yet: Nest's exception filters answer with the real status.
-      connection.discard();
+      // Error first: discard() runs the close listener, whose completion would swallow it.
       subscriber.error(error);
+      connection.discard();
       return;
     }
     if (connection.isOpen) {
