@@ -16,9 +16,12 @@ export interface SseModuleOptions {
   /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
   broadcastLevels?: Record<string, SseBroadcastLevel>;
   /**
-   * Most connections (both scopes, all names) this instance keeps open. When
-   * full, a new request gets `503` with `Retry-After` before any stream starts.
-   * A positive integer; default: no limit.
+   * Most connections (both scopes, all names, pending ones included) this
+   * instance keeps open. When full, a new request gets `503` with `Retry-After`
+   * (the route's `retry` in whole seconds, at least 1; 5 without one) before any
+   * stream starts; a slot is free again the moment its connection closes.
+   * A positive integer; default: no limit. Note that a browser's EventSource
+   * does not retry after a 503: its `onerror` fires and it stays closed.
    */
   maxConnections?: number;
   /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */

@@ -65,6 +65,20 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
     });
   });
 
+  it.each([
+    ['quotes and JSON', 'x","name":"evil'],
+    ['backslashes and markup', 'a\\b</script>'],
+    ['non-ASCII', 'é😀\u2028'],
+  ])('an offered client id with %s is JSON-escaped in sse.open and percent-encoded in the header', async (_what, id) => {
+    const client = await SseClient.open(`${t.url}/events?clientId=${encodeURIComponent(id)}`);
+    expect(await client.opened()).toEqual({ clientId: id, name: 'events', group: null });
+    expect(client.events).toHaveLength(1);
+    const header = String(client.headers['x-sse-client-id']);
+    expect(header === id || decodeURIComponent(header) === id).toBe(true);
+    client.close();
+    await waitForNoConnections(hub);
+  });
+
   describe('Last-Event-ID', () => {
     it('1,025 characters → 400 with a message', async () => {
       expectRefused(await rawHttp(`${t.url}/events`, { headers: { 'last-event-id': 'x'.repeat(1025) } }), 400, /Last-Event-ID is longer than 1024/);
