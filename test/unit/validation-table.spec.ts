@@ -167,6 +167,21 @@ describe('validation table: SseModule.forRoot / forRootAsync options', () => {
     await expect(start).rejects.toThrow(message);
   });
 
+  it('good options through forRootAsync (useFactory, useClass) are accepted', async () => {
+    class Options {
+      createSseOptions(): SseModuleOptions {
+        return { retry: 1000, maxConnections: 10, maxEventBytes: 1024 };
+      }
+    }
+    for (const imports of [
+      [SseModule.forRootAsync({ useFactory: () => ({ keepAlive: 0, maxConnectionsPerName: 2 }) })],
+      [SseModule.forRootAsync({ useClass: Options })],
+    ]) {
+      const moduleRef = await Test.createTestingModule({ imports }).compile();
+      await expect(moduleRef.get(SseHub).count()).resolves.toBe(0);
+    }
+  });
+
   it('good options are accepted (the table above is not refusing everything)', async () => {
     const hub = await hubWith({
       defaultScope: 'local',
