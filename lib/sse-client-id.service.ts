@@ -42,6 +42,7 @@ export class SseClientIds {
    * signing, only a signed id whose signature matches (and, when strict, the binding).
    */
   isValid(id: string, binding: SseClientBinding = {}): boolean {
+    // An id that could never be used (empty, too long, control characters) is never valid.
     if (!isValidIdentifier(id)) return false;
     if (!this.settings.signing) return true;
     return this.isSigned(id) && this.verify(id, binding);

@@ -124,7 +124,8 @@ export class SseConnectionInterceptor implements NestInterceptor {
   ): void {
     if (!connection.isOpen && !connection.isClosed) {
       // Nothing written yet: Nest's exception filters answer with the real status.
-      // Error first: discard() runs the close listener, whose completion would swallow it.
+      // The error goes out first: discarding runs the close listeners, which would
+      // otherwise complete the subscriber and swallow the error (no answer at all).
       subscriber.error(error);
       connection.discard();
       return;

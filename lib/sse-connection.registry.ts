@@ -61,7 +61,15 @@ export class SseConnectionRegistry implements SseStreamHooks {
       if (!index) this.byName.set(connection.name, (index = new SseNameIndex()));
       index.add(connection);
     }
+  }
+
+  /** {@inheritDoc SseStreamHooks.opened} */
+  opened(connection: SseStream): void {
+    // After sse.open, so that a welcome event sent by a listener never precedes it.
     this.lifecycle.next({ type: 'connect', connection: connection.info() });
+    // A handler that was still pending when shutdown began opens too late for
+    // closeAll(); left open, it would keep the HTTP server (and app.close()) waiting.
+    if (this.shuttingDown) connection.end('shutdown');
   }
 
   /** {@inheritDoc SseStreamHooks.closed} */
@@ -80,8 +88,11 @@ export class SseConnectionRegistry implements SseStreamHooks {
   forEachTarget(target: NormalizedTarget, visit: (connection: SseStream) => void): number {
     let count = 0;
     const { groups, clientIds } = target;
-    for (const name of target.names) {
-      const index = this.byName.get(name);
+    const { names } = target;
+    for (let n = 0; n < names.length; n++) {
+      // Skip a name listed twice, or its clients would get the event twice.
+      if (names.indexOf(names[n]) !== n) continue;
+      const index = this.byName.get(names[n]);
       if (!index) continue;
       if (clientIds) {
         for (let i = 0; i < clientIds.length; i++) {

@@ -115,6 +115,10 @@ export class SseHub {
 
   /** The level in force for `name`: its own, else `'*'`'s, else `'name'`. */
   getBroadcastLevel(name: string): SseBroadcastLevel {
+    return this.levelOf(name === '*' ? name : assertIdentifier('name', name));
+  }
+
+  private levelOf(name: string): SseBroadcastLevel {
     const levels = this.settings.broadcastLevels;
     return levels.get(name) ?? levels.get('*') ?? 'name';
   }
@@ -137,7 +141,7 @@ export class SseHub {
 
   private violatedLevel(target: NormalizedTarget): { name: string; level: SseBroadcastLevel } | undefined {
     for (const name of target.names) {
-      const level = this.getBroadcastLevel(name);
+      const level = this.levelOf(name);
       const allowed =
         level === 'name' ||
         target.clientIds !== undefined ||

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeEvents, encodeProtocolFrame } from './sse-frame.encoder.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
 import { SseMessages } from './sse.messages.js';
+import { takeOverResponse } from './sse-request.js';
 import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
@@ -27,6 +28,8 @@ export interface SseStreamIdentity {
 export interface SseStreamHooks {
   /** Called right before `sse.open` is written (global connections register here). */
   beforeOpen(connection: SseStream): void;
+  /** Called right after `sse.open` is written: what user code does on connect must follow it. */
+  opened(connection: SseStream): void;
   /** Called once, when the connection has closed for any reason. */
   closed(connection: SseStream): void;
 }
@@ -99,6 +102,8 @@ export class SseStream implements SseContext {
     // HTTP/2 forbids the Connection header.
     if (this.request.httpVersionMajor < 2) headers['Connection'] = 'keep-alive';
     if (this.options.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
+    // Headers the app set through its platform (Fastify's reply) join the head; ours win.
+    takeOverResponse(this);
     this.response.removeHeader('Content-Length');
     this.response.writeHead(200, headers);
     // Registered before sse.open is written: a client that saw it can be reached.
@@ -110,6 +115,7 @@ export class SseStream implements SseContext {
         this.options.retry,
       ),
     );
+    this.hooks.opened(this);
   }
 
   /** Writes an encoded frame; false when the connection is closed. Opens a pending connection first. */

@@ -96,6 +96,7 @@ describe.each(platforms)('hardening: leaks ($name)', (platform) => {
   let settled: (() => void) | undefined;
 
   beforeAll(async () => {
+    for (const key of Object.keys(outcomes)) delete outcomes[key];
     if (typeof gc !== 'function') {
       throw new Error('global.gc is missing: run jest with node --expose-gc (the npm test script does).');
     }
