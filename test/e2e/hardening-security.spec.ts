@@ -10,7 +10,7 @@ import {
 import { SseConnection, SseHub, SseModule, type SseLifecycleEvent, type SseRequest } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
 import { SseClient } from '../support/sse-client.js';
-import { rawHttp, startConfiguredApp } from '../support/raw-http.js';
+import { rawHttp } from '../support/raw-http.js';
 
 const SECRET = 'a-secret-of-32-characters-long!!';
 let handlerRuns = 0;
@@ -99,8 +99,10 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
   describe('CORS configured by the application', () => {
     let t: TestApp;
     beforeAll(async () => {
-      t = await startConfiguredApp(platform, { imports: [SseModule.forRoot()], controllers: [SecurityController] }, (app) =>
-        app.enableCors({ origin: ['http://good.example'] }),
+      t = await startApp(
+        platform,
+        { imports: [SseModule.forRoot()], controllers: [SecurityController] },
+        { setup: (app) => app.enableCors({ origin: ['http://good.example'] }) },
       );
     });
     afterAll(() => t.close());

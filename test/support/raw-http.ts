@@ -1,9 +1,4 @@
-import 'reflect-metadata';
 import http from 'node:http';
-import type { INestApplication, ModuleMetadata } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import type { AddressInfo } from 'node:net';
-import type { Platform, TestApp } from './app.js';
 
 /** What came back for a request that a test expects NOT to become a stream. */
 export interface RawResponse {
@@ -62,18 +57,4 @@ export function rawHttp(url: string, options: RawRequestOptions = {}): Promise<R
       request.end(options.body);
     }
   });
-}
-
-/** `startApp`, with a hook to configure the app (CORS, global guards, ...) before it listens. */
-export async function startConfiguredApp(
-  platform: Platform,
-  metadata: ModuleMetadata,
-  configure: (app: INestApplication) => void,
-): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
-  configure(app);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
