@@ -5,6 +5,7 @@ import { acceptsEventStream, hasBody } from './sse-request-checks.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
+import { SseDelivery } from './sse-delivery.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constants.js';
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
@@ -24,13 +25,14 @@ export class SseConnectionFactory {
     private readonly clientIds: SseClientIds,
     private readonly settings: SseSettings,
     private readonly limits: SseConnectionLimits,
+    private readonly delivery: SseDelivery,
   ) {}
 
   /** Checks the request (4xx / 503 when it cannot be served) and makes a pending connection of it. */
   create(request: object, response: object, options: SseConnectionOptions): SseStream {
     const identity = this.admit(request, response, options);
     const release = this.limits.reserve(identity.name);
-    const connection = new SseStream(identity, rawRequest(request), rawResponse(response), this.registry);
+    const connection = new SseStream(identity, rawRequest(request), rawResponse(response), this.registry, this.delivery);
     // However it ends (client gone, closed, refused by the handler), its slot is free at once.
     connection.onClose(release);
     attachConnection(request, response, connection);
@@ -68,7 +70,6 @@ export class SseConnectionFactory {
       lastEventId: lastEventIdOf(request),
       retry: options.retry ?? this.settings.retry,
       allowAllOrigins: options.allowAllOrigins ?? false,
-      maxEventBytes: this.settings.maxEventBytes,
     };
     const refusal = this.limits.refusal(identity.name);
     if (refusal !== undefined) {

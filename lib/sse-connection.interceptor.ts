@@ -10,6 +10,7 @@ import { Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { Observable, of, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
+import { SseDelivery } from './sse-delivery.js';
 import { SSE_CONNECTION_METADATA } from './sse.constants.js';
 import { SseMessages } from './sse.messages.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
@@ -54,6 +55,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly factory: SseConnectionFactory,
+    private readonly delivery: SseDelivery,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -85,17 +87,25 @@ export class SseConnectionInterceptor implements NestInterceptor {
         handler?.unsubscribe();
         finish();
       });
-      handler = next.handle().subscribe({
-        next: (value) => enqueue(() => this.stream(connection, value, socketResponse)),
-        error: (error: unknown) => enqueue(() => Promise.reject(error)),
-        complete: () =>
-          enqueue(() => {
-            connection.open();
-            if (connection.scope === 'local') connection.end('server');
-            else finish();
-          }),
-      });
-      if (connection.isClosed) handler.unsubscribe();
+      const run = () => {
+        if (connection.isClosed) return;
+        handler = next.handle().subscribe({
+          next: (value) => enqueue(() => this.stream(connection, value, socketResponse)),
+          error: (error: unknown) => enqueue(() => Promise.reject(error)),
+          complete: () =>
+            enqueue(() => {
+              connection.open();
+              if (connection.scope === 'local') connection.end('server');
+              else finish();
+            }),
+        });
+        if (connection.isClosed) handler.unsubscribe();
+      };
+      // A resuming client replays from this instance's history: with a cluster
+      // transport, first let it hold every send accepted elsewhere.
+      const catchingUp = connection.scope === 'global' && connection.lastEventId !== undefined ? this.delivery.catchUp() : undefined;
+      if (catchingUp) void catchingUp.then(run);
+      else run();
       return () => handler?.unsubscribe();
     });
   }

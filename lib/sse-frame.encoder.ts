@@ -30,23 +30,35 @@ function dataText(data: unknown): string {
 }
 
 /**
- * Encodes one event as the text of one frame (fields, then the blank line).
- * Throws `SseInvalidArgumentError` before producing anything for a bad event.
+ * Encodes one event as the text of one frame without its `id:` line (which
+ * comes first, added once the id is known). Throws `SseInvalidArgumentError`
+ * before producing anything for a bad event (its `id` included).
  */
-export function encodeEventText(event: SseEvent<unknown>): string {
+export function encodeEventBody(event: SseEvent<unknown>): string {
   assertEvent(event);
   let frame = '';
-  if (event.id !== undefined) frame += `id: ${event.id}\n`;
   if (event.event !== undefined) frame += `event: ${event.event}\n`;
   if (event.retry !== undefined) frame += `retry: ${event.retry}\n`;
   for (const line of dataText(event.data).split(LINE_BREAK)) frame += `data: ${line}\n`;
   return `${frame}\n`;
 }
 
-function assertEventSize(size: number, maxEventBytes: number | undefined): void {
+/** Throws `SseEventTooLargeError` when a frame of `size` bytes exceeds `maxEventBytes` (when set). */
+export function assertEventSize(size: number, maxEventBytes: number | undefined): void {
   if (maxEventBytes !== undefined && size > maxEventBytes) {
     throw new SseEventTooLargeError(SseMessages.eventTooLarge(size, maxEventBytes), size, maxEventBytes);
   }
+}
+
+/**
+ * Encodes one event as the text of one frame (fields, then the blank line).
+ * Throws `SseInvalidArgumentError` before producing anything for a bad event.
+ * `id` replaces the event's own id (a generated one, already safe).
+ */
+export function encodeEventText(event: SseEvent<unknown>, id?: string): string {
+  const body = encodeEventBody(event);
+  id ??= event.id;
+  return id === undefined ? body : `id: ${id}\n${body}`;
 }
 
 /**

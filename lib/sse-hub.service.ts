@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
-import { encodeEvents } from './sse-frame.encoder.js';
+import { SseDelivery } from './sse-delivery.js';
 import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './sse.validation.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
@@ -11,6 +11,9 @@ import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
 import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+import type { SseStats } from './interfaces/sse-stats.interface.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 
 /**
  * Sends events to open connections and answers questions about them, from any
@@ -28,6 +31,8 @@ export class SseHub {
     private readonly registry: SseConnectionRegistry,
     private readonly ids: SseClientIds,
     private readonly settings: SseSettings,
+    private readonly delivery: SseDelivery,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.events$ = registry.events$;
   }
@@ -36,58 +41,74 @@ export class SseHub {
    * Sends one event, or several in one write, to every connection the target
    * addresses. Validates everything first: a bad target or event, or a send
    * the broadcast level forbids, throws and sends nothing. A send to nobody
-   * resolves with `delivered: 0`.
+   * resolves with `delivered: 0` (it is still recorded: a client id that
+   * reconnects in time gets it).
+   *
+   * Every event carries an `id:`: its own `id`, else a generated one
+   * (`<generation>-<sequence>`, ordered as strings within and across restarts;
+   * with `RedisTransport`, `<ms>-<seq>` decided by Redis for the whole cluster).
+   * Events are kept in the history of each target name for `Last-Event-ID` replay.
+   *
+   * With a cluster transport the promise resolves once the send was accepted
+   * for every instance (`delivered` counts the connections it addresses there)
+   * and rejects with `SseTransportError` when it was accepted nowhere.
    */
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
-    // Encoded once for every recipient.
-    const frame = encodeEvents(event, this.settings.maxEventBytes);
-    const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
+    // Encoded once, here, for every recipient on every instance; recorded before any live write.
+    const delivered = await this.delivery.publish(normalized, this.delivery.encode(event));
     return { delivered };
+  }
+
+  /** Counters of this instance: connections per name, events, bytes, slow clients, replays, gaps. */
+  stats(): SseStats {
+    const connectionsByName: Record<string, number> = {};
+    for (const name of this.registry.names()) {
+      connectionsByName[name] = this.registry.forEachTarget(
+        { names: [name], groups: undefined, clientIds: undefined },
+        () => undefined,
+      );
+    }
+    return { connections: this.registry.open.size, connectionsByName, ...this.delivery.counters };
   }
 
   /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */
   async close(target: SseTarget): Promise<number> {
-    const closing: Array<{ end(reason: 'server'): void }> = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => closing.push(connection));
-    for (const connection of closing) connection.end('server');
-    return closing.length;
+    return this.transport.close(normalizeTarget(target));
   }
 
   /** Names with at least one open global connection. */
   async names(): Promise<string[]> {
-    return this.registry.names();
+    return this.transport.names();
   }
 
   /** Groups with at least one open connection under `name` (ungrouped connections add nothing). */
   async groups(name: string): Promise<string[]> {
-    return this.registry.groups(assertIdentifier('name', name));
+    return this.transport.groups(assertIdentifier('name', name));
   }
 
   /** Client ids of the connections the target addresses. */
   async clientIds(target: SseTarget): Promise<string[]> {
-    const ids: string[] = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => ids.push(connection.clientId));
-    return ids;
+    return this.transport.clientIds(normalizeTarget(target));
   }
 
   /** True while at least one global connection is open under `name`. */
   async hasName(name: string): Promise<boolean> {
-    return this.registry.names().includes(assertIdentifier('name', name));
+    const wanted = assertIdentifier('name', name);
+    return (await this.transport.names()).includes(wanted);
   }
 
   /** True when a connection with the target's client id is open (the target must name a client id). */
   async exists(target: SseTarget): Promise<boolean> {
     const normalized = normalizeTarget(target);
     if (!normalized.clientIds) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
-    return this.registry.forEachTarget(normalized, () => undefined) > 0;
+    return (await this.transport.count(normalized)) > 0;
   }
 
   /** How many global connections the target addresses; all of them without a target. */
   async count(target?: SseTarget): Promise<number> {
-    if (target === undefined) return this.registry.size;
-    return this.registry.forEachTarget(normalizeTarget(target), () => undefined);
+    return this.transport.count(target === undefined ? undefined : normalizeTarget(target));
   }
 
   /**

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_KEEP_ALIVE_MS } from './sse.constants.js';
+import {
+  DEFAULT_HISTORY_SIZE,
+  DEFAULT_HISTORY_TTL_MS,
+  DEFAULT_KEEP_ALIVE_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+} from './sse.constants.js';
 import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
@@ -11,6 +16,7 @@ import {
   assertRetry,
   assertScope,
   assertTimerPeriod,
+  assertTransport,
 } from './sse.validation.js';
 import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
@@ -51,6 +57,10 @@ const OPTION_CHECKS = {
   maxConnections: assertPositiveInteger,
   maxConnectionsPerName: assertPositiveInteger,
   maxEventBytes: assertPositiveInteger,
+  history: (_where: string, value: unknown) => historyOf(value as SseModuleOptions['history']),
+  maxBufferedBytes: (_where: string, value: unknown) => positiveInteger('maxBufferedBytes', value, 1),
+  // Checked where the transport provider is made (sse.module.ts); passed through here.
+  transport: (_where: string, value: unknown) => assertTransport(value),
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
 
 type CheckedOptions = { [K in keyof typeof OPTION_CHECKS]?: ReturnType<(typeof OPTION_CHECKS)[K]> };
@@ -78,6 +88,9 @@ export class SseSettings {
   readonly retry: number | undefined;
   readonly keepAliveMs: number;
   readonly signing: { secret: string; strict: boolean } | undefined;
+  /** Events kept per name for replay (0 = off) and for how many milliseconds. */
+  readonly history: { size: number; ttl: number };
+  readonly maxBufferedBytes: number;
   /** Mutable at run time through `SseHub.setBroadcastLevel`. */
   readonly broadcastLevels: Map<string, SseBroadcastLevel>;
   /** Open connections (both scopes, all names) this instance accepts; undefined = no limit. */
@@ -97,5 +110,25 @@ export class SseSettings {
     this.maxConnections = opts.maxConnections;
     this.maxConnectionsPerName = opts.maxConnectionsPerName;
     this.maxEventBytes = opts.maxEventBytes;
+    this.history = opts.history ?? historyOf(undefined);
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
+}
+
+function positiveInteger(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, `an integer of at least ${min}`, value));
+  }
+  return value;
+}
+
+function historyOf(history: SseModuleOptions['history']): { size: number; ttl: number } {
+  if (history === undefined) return { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
+  if (typeof history !== 'object' || history === null) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption('history', 'an object { size?, ttl? }', history));
+  }
+  return {
+    size: history.size === undefined ? DEFAULT_HISTORY_SIZE : positiveInteger('history.size', history.size, 0),
+    ttl: history.ttl === undefined ? DEFAULT_HISTORY_TTL_MS : positiveInteger('history.ttl', history.ttl, 1),
+  };
 }

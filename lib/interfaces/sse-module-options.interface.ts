@@ -1,4 +1,5 @@
 import type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
+import type { SseTransport } from './sse-transport.interface.js';
 
 /** Options of `SseModule.forRoot()` / `forRootAsync()`. */
 export interface SseModuleOptions {
@@ -27,8 +28,29 @@ export interface SseModuleOptions {
   /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */
   maxConnectionsPerName?: number;
   /**
-   * Largest encoded event (its whole frame, in UTF-8 bytes). A larger event
-   * makes `send` throw `SseEventTooLargeError` and nothing is sent. Default: no limit.
+   * Largest encoded event (its whole frame, in UTF-8 bytes, not counting a
+   * generated `id:` line). A larger event makes `send` throw
+   * `SseEventTooLargeError` and nothing is sent. Default: no limit.
    */
   maxEventBytes?: number;
+  /**
+   * What carries sends, closes and queries between instances. Default: a
+   * `MemoryTransport` (this instance only). For several instances:
+   * `new RedisTransport({ url })` from `nestjs-sse-hub/redis`; give every
+   * instance the same SSE options (broadcast levels, signing secret).
+   */
+  transport?: SseTransport;
+  /**
+   * `Last-Event-ID` replay: how many events are kept per name (default 1000;
+   * 0 turns history off) and for how many milliseconds (default 300000, 5 minutes).
+   * A client reconnecting within that window gets every event it missed;
+   * otherwise it gets `sse.gap`.
+   */
+  history?: { size?: number; ttl?: number };
+  /**
+   * Unsent bytes a connection may accumulate (a client that reads slower than
+   * events are sent) before it is closed so that it cannot grow the server's
+   * memory. Default 1048576 (1 MiB). The client reconnects and replays.
+   */
+  maxBufferedBytes?: number;
 }

@@ -118,7 +118,8 @@ describe.each(platforms)('hardening: faults ($name)', (platform) => {
 
   beforeAll(async () => {
     t = await startApp(platform, {
-      imports: [SseModule.forRoot({ keepAlive: 10 })],
+      // The 8 MB frame below must not trip slow-client protection (maxBufferedBytes) first.
+      imports: [SseModule.forRoot({ keepAlive: 10, maxBufferedBytes: 64 * 1024 * 1024 })],
       controllers: [FaultyController],
       providers: [FaultyListeners],
     });
