@@ -156,7 +156,7 @@ export class SseStream implements SseContext {
     // Encoded (and so checked) before the stream opens: a bad event while
     // pending still becomes a real HTTP error.
     if (this.scope === 'local') {
-      const frame = encodeEvents(event);
+      const frame = encodeEvents(event, this.delivery.maxEventBytes);
       if (!this.write(frame)) throw this.closedError();
       this.delivery.counters.eventsSent += Array.isArray(event) ? event.length : 1;
       return;
