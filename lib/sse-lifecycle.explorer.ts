@@ -5,6 +5,7 @@ import type { Subscription } from 'rxjs';
 import { SSE_CONNECTION_METADATA, SSE_LIFECYCLE_METADATA } from './sse.constants.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseMessages } from './sse.messages.js';
+import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import type { SseLifecycleListener } from './decorators/on-sse-lifecycle.decorator.js';
 
 type Instance = Record<string, (...args: unknown[]) => unknown>;
@@ -57,9 +58,9 @@ export class SseLifecycleExplorer implements OnModuleInit, OnModuleDestroy {
         if (!this.reflector.get(SSE_CONNECTION_METADATA, handler)) continue;
         const where = `${wrapper.name}.${method}()`;
         const verb = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
-        if (verb === undefined) throw new Error(SseMessages.notARoute(where));
+        if (verb === undefined) throw new SseInvalidArgumentError(SseMessages.notARoute(where));
         if (verb !== RequestMethod.GET && verb !== RequestMethod.POST) {
-          throw new Error(SseMessages.unsupportedRouteMethod(where, RequestMethod[verb]));
+          throw new SseInvalidArgumentError(SseMessages.unsupportedRouteMethod(where, RequestMethod[verb]));
         }
       }
     }

@@ -143,7 +143,7 @@ describe.each(platforms)('bootstrap failures ($name)', (platform) => {
       events() {}
     }
     const error = await bootstrapError(platform, { imports: [SseModule.forRoot()], controllers: [WrongVerbController] });
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(SseInvalidArgumentError);
     expect((error as Error).message).toBe(
       `nestjs-sse-hub: @SseConnection() on WrongVerbController.events() needs a GET or POST route, found ${verb}.`,
     );
@@ -156,6 +156,7 @@ describe.each(platforms)('bootstrap failures ($name)', (platform) => {
       events() {}
     }
     const error = await bootstrapError(platform, { imports: [SseModule.forRoot()], controllers: [NoRouteController] });
+    expect(error).toBeInstanceOf(SseInvalidArgumentError);
     expect((error as Error).message).toMatch(/^nestjs-sse-hub: @SseConnection\(\) on NoRouteController\.events\(\) needs a route decorator/);
   });
 
