@@ -1,0 +1,62 @@
+/**
+ * A server-under-test process: starts one subject on 127.0.0.1 and runs the
+ * shared emit loop on request, measuring its own CPU and memory. Run with
+ * --expose-gc so that memory is read after a full collection.
+ */
+import { serve } from './ipc.js';
+import { makePayload } from './payload.js';
+import type { StartSubject } from './subjects/subject.js';
+
+const subjectFile = process.argv[2];
+const instance = Number(process.argv[3] ?? 0);
+const { start } = (await import(`./subjects/${subjectFile}.subject.js`)) as { start: StartSubject };
+const subject = await start(instance);
+
+let cpuAtEmit = process.cpuUsage();
+
+function memory(): { rss: number; heapUsed: number } {
+  // Two passes: the first may only schedule finalizers.
+  globalThis.gc?.();
+  globalThis.gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heapUsed };
+}
+
+/** The same emit loop for every subject: `batch` events per event-loop turn until `events` are out. */
+function emit(events: number, batch: number): Promise<void> {
+  cpuAtEmit = process.cpuUsage();
+  return new Promise((resolve) => {
+    let seq = 0;
+    const turn = () => {
+      const end = Math.min(events, seq + batch);
+      for (; seq < end; seq++) subject.broadcast(makePayload(seq));
+      if (seq < events) setImmediate(turn);
+      else resolve();
+    };
+    turn();
+  });
+}
+
+serve(async (request) => {
+  switch (request.type) {
+    case 'connections':
+      return { connections: await subject.connections() };
+    case 'memory':
+      return memory();
+    case 'emit':
+      // Answered at once: the orchestrator learns the end from the load generator.
+      void emit(request.events as number, request.batch as number);
+      return {};
+    case 'cpu': {
+      const { user, system } = process.cpuUsage(cpuAtEmit);
+      return { cpuMicros: user + system };
+    }
+    case 'stop':
+      await subject.close();
+      setImmediate(() => process.exit(0));
+      return {};
+    default:
+      throw new Error(`unknown request ${request.type}`);
+  }
+});
+process.send?.({ type: 'ready', port: subject.port });
