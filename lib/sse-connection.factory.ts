@@ -3,6 +3,7 @@ import { SseStream } from './sse-stream.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
+import { SseDelivery } from './sse-delivery.js';
 import { MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constants.js';
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
@@ -21,6 +22,7 @@ export class SseConnectionFactory {
     private readonly registry: SseConnectionRegistry,
     private readonly clientIds: SseClientIds,
     private readonly settings: SseSettings,
+    private readonly delivery: SseDelivery,
   ) {}
 
   create(request: object, response: object, options: SseConnectionOptions): SseStream {
@@ -39,6 +41,7 @@ export class SseConnectionFactory {
       rawRequest(request),
       rawResponse(response),
       this.registry,
+      this.delivery,
     );
     attachConnection(request, response, connection);
     return connection;

@@ -26,11 +26,13 @@ function dataText(data: unknown): string {
 /**
  * Encodes one event as the text of one frame (fields, then the blank line).
  * Throws `SseInvalidArgumentError` before producing anything for a bad event.
+ * `id` replaces the event's own id (a generated one, already safe).
  */
-export function encodeEventText(event: SseEvent<unknown>): string {
+export function encodeEventText(event: SseEvent<unknown>, id?: string): string {
   assertEvent(event);
+  id ??= event.id;
   let frame = '';
-  if (event.id !== undefined) frame += `id: ${event.id}\n`;
+  if (id !== undefined) frame += `id: ${id}\n`;
   if (event.event !== undefined) frame += `event: ${event.event}\n`;
   if (event.retry !== undefined) frame += `retry: ${event.retry}\n`;
   for (const line of dataText(event.data).split(LINE_BREAK)) frame += `data: ${line}\n`;

@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
-import { encodeEvents } from './sse-frame.encoder.js';
+import { SseDelivery } from './sse-delivery.js';
 import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './sse.validation.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
@@ -11,6 +11,7 @@ import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
 import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+import type { SseStats } from './interfaces/sse-stats.interface.js';
 
 /**
  * Sends events to open connections and answers questions about them, from any
@@ -28,6 +29,7 @@ export class SseHub {
     private readonly registry: SseConnectionRegistry,
     private readonly ids: SseClientIds,
     private readonly settings: SseSettings,
+    private readonly delivery: SseDelivery,
   ) {
     this.events$ = registry.events$;
   }
@@ -36,15 +38,34 @@ export class SseHub {
    * Sends one event, or several in one write, to every connection the target
    * addresses. Validates everything first: a bad target or event, or a send
    * the broadcast level forbids, throws and sends nothing. A send to nobody
-   * resolves with `delivered: 0`.
+   * resolves with `delivered: 0` (it is still recorded: a client id that
+   * reconnects in time gets it).
+   *
+   * Every event carries an `id:`: its own `id`, else a generated one
+   * (`<generation>-<sequence>`, ordered as strings within and across restarts).
+   * Events are kept in the history of each target name for `Last-Event-ID` replay.
    */
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
-    // Encoded once for every recipient.
-    const frame = encodeEvents(event);
+    // Encoded once for every recipient, recorded before any live write.
+    const prepared = this.delivery.prepare(event);
+    this.delivery.record(normalized, prepared);
+    const { frame } = prepared;
     const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
     return { delivered };
+  }
+
+  /** Counters of this instance: connections per name, events, bytes, slow clients, replays, gaps. */
+  stats(): SseStats {
+    const connectionsByName: Record<string, number> = {};
+    for (const name of this.registry.names()) {
+      connectionsByName[name] = this.registry.forEachTarget(
+        { names: [name], groups: undefined, clientIds: undefined },
+        () => undefined,
+      );
+    }
+    return { connections: this.registry.open.size, connectionsByName, ...this.delivery.counters };
   }
 
   /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */

@@ -1,7 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseSettings } from './sse-settings.js';
-import { KEEP_ALIVE_FRAME } from './sse-frame.encoder.js';
 
 /**
  * One timer for all connections (not one per connection): every half period,
@@ -34,7 +33,7 @@ export class SseKeepAlive implements OnApplicationBootstrap, BeforeApplicationSh
   private sweep(): void {
     for (const stream of this.registry.open) {
       if (stream.wroteRecently) stream.wroteRecently = false;
-      else stream.write(KEEP_ALIVE_FRAME);
+      else stream.ping();
     }
   }
 }

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DEFAULT_KEEP_ALIVE_MS } from './sse.constants.js';
+import {
+  DEFAULT_HISTORY_SIZE,
+  DEFAULT_HISTORY_TTL_MS,
+  DEFAULT_KEEP_ALIVE_MS,
+  DEFAULT_MAX_BUFFERED_BYTES,
+} from './sse.constants.js';
 import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
@@ -17,6 +22,9 @@ export class SseSettings {
   readonly retry: number | undefined;
   readonly keepAliveMs: number;
   readonly signing: { secret: string; strict: boolean } | undefined;
+  /** Events kept per name for replay (0 = off) and for how many milliseconds. */
+  readonly history: { size: number; ttl: number };
+  readonly maxBufferedBytes: number;
   /** Mutable at run time through `SseHub.setBroadcastLevel`. */
   readonly broadcastLevels = new Map<string, SseBroadcastLevel>();
 
@@ -40,8 +48,31 @@ export class SseSettings {
       }
       this.signing = { secret, strict: strict ?? false };
     }
+    this.history = historyOf(opts.history);
+    this.maxBufferedBytes =
+      opts.maxBufferedBytes === undefined
+        ? DEFAULT_MAX_BUFFERED_BYTES
+        : positiveInteger('maxBufferedBytes', opts.maxBufferedBytes, 1);
     for (const [name, level] of Object.entries(opts.broadcastLevels ?? {})) {
       this.broadcastLevels.set(name === '*' ? name : assertIdentifier('name', name), assertBroadcastLevel(level));
     }
   }
+}
+
+function positiveInteger(option: string, value: unknown, min: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, `an integer of at least ${min}`, value));
+  }
+  return value;
+}
+
+function historyOf(history: SseModuleOptions['history']): { size: number; ttl: number } {
+  if (history === undefined) return { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
+  if (typeof history !== 'object' || history === null) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption('history', 'an object { size?, ttl? }', history));
+  }
+  return {
+    size: history.size === undefined ? DEFAULT_HISTORY_SIZE : positiveInteger('history.size', history.size, 0),
+    ttl: history.ttl === undefined ? DEFAULT_HISTORY_TTL_MS : positiveInteger('history.ttl', history.ttl, 1),
+  };
 }

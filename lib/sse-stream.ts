@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeEvents, encodeProtocolFrame } from './sse-frame.encoder.js';
+import { encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from './sse-frame.encoder.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
 import { SseMessages } from './sse.messages.js';
 import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
+import type { SseDelivery } from './sse-delivery.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
 export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
@@ -23,7 +24,10 @@ export interface SseStreamIdentity {
 
 /** Callbacks through which a connection reports to whoever manages it. */
 export interface SseStreamHooks {
-  /** Called right before `sse.open` is written (global connections register here). */
+  /**
+   * Called once the stream has opened: after `sse.open` and any replay were
+   * written, in the same synchronous step (global connections register here).
+   */
   beforeOpen(connection: SseStream): void;
   /** Called once, when the connection has closed for any reason. */
   closed(connection: SseStream): void;
@@ -49,12 +53,19 @@ export class SseStream implements SseContext {
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
   private closeListeners: Array<() => void> = [];
+  /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
+  private bufferLimit: number;
+  // One callback per connection, not one per keep-alive.
+  private readonly afterPing = (error?: Error | null) => {
+    if (error) this.abort();
+  };
 
   constructor(
     identity: SseStreamIdentity,
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
     private readonly hooks: SseStreamHooks,
+    private readonly delivery: SseDelivery,
     private readonly options: Pick<SseStreamIdentity, 'retry' | 'allowAllOrigins'> = identity,
   ) {
     this.name = identity.name;
@@ -62,6 +73,7 @@ export class SseStream implements SseContext {
     this.clientId = identity.clientId;
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
+    this.bufferLimit = delivery.maxBufferedBytes;
     // 'close' fires when the client goes away and after our own end().
     response.once('close', () => this.markClosed());
   }
@@ -99,8 +111,6 @@ export class SseStream implements SseContext {
     if (this.options.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
     this.response.removeHeader('Content-Length');
     this.response.writeHead(200, headers);
-    // Registered before sse.open is written: a client that saw it can be reached.
-    this.hooks.beforeOpen(this);
     this.write(
       encodeProtocolFrame(
         'sse.open',
@@ -108,6 +118,13 @@ export class SseStream implements SseContext {
         this.options.retry,
       ),
     );
+    // Replay and registration happen in one synchronous step: every event sent
+    // before it is in the replay, every later one arrives live, so none is
+    // missed or doubled. The client cannot act on sse.open before the step
+    // ends, so once it has seen sse.open it can be reached. Listeners of the
+    // connect event run last, so what they send follows sse.open and the replay.
+    if (this.scope === 'global' && this.lastEventId !== undefined) this.replay(this.lastEventId);
+    if (this.isOpen) this.hooks.beforeOpen(this);
   }
 
   /** Writes an encoded frame; false when the connection is closed. Opens a pending connection first. */
@@ -116,15 +133,38 @@ export class SseStream implements SseContext {
     if (!this.isOpen) return false;
     this.wroteRecently = true;
     this.response.write(frame);
+    this.delivery.counters.bytesWritten += frame.length;
+    // Unsent bytes pile up in memory when the client reads slower than we send:
+    // past the limit it is cut off (and replays what it missed when it returns).
+    if (this.response.writableLength > this.bufferLimit) this.dropSlow();
     return true;
+  }
+
+  /** Writes a keep-alive comment; a write that fails (dead peer) closes the connection at once. */
+  ping(): void {
+    if (!this.isOpen) return;
+    if (this.response.destroyed || this.request.socket.destroyed) return this.abort();
+    this.response.write(KEEP_ALIVE_FRAME, this.afterPing);
+    this.delivery.counters.bytesWritten += KEEP_ALIVE_FRAME.length;
+    if (this.response.writableLength > this.bufferLimit) this.dropSlow();
   }
 
   /** {@inheritDoc SseContext.send} */
   async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
-    const frame = encodeEvents(event);
-    if (!this.write(frame)) {
-      throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
+    // Encoded (and so checked) before the stream opens: a bad event while
+    // pending still becomes a real HTTP error.
+    if (this.scope === 'local') {
+      const frame = encodeEvents(event);
+      if (!this.write(frame)) throw this.closedError();
+      this.delivery.counters.eventsSent += Array.isArray(event) ? event.length : 1;
+      return;
     }
+    const prepared = this.delivery.prepare(event);
+    // Opened before recording, so that this send is not also part of the opening replay.
+    if (this.state === 'pending') this.open();
+    if (!this.isOpen) throw this.closedError();
+    this.delivery.record({ names: [this.name], groups: undefined, clientIds: [this.clientId] }, prepared);
+    this.write(prepared.frame);
   }
 
   /** {@inheritDoc SseContext.close} */
@@ -163,6 +203,40 @@ export class SseStream implements SseContext {
   info(): SseConnectionInfo {
     const { name, group, clientId, scope, lastEventId, connectedAt } = this;
     return { name, group, clientId, scope, lastEventId, connectedAt };
+  }
+
+  /** Writes what a reconnecting client missed, or `sse.gap` when that is no longer known. */
+  private replay(lastEventId: string): void {
+    const replay = this.delivery.replay(this, lastEventId);
+    if (replay.kind === 'gap') {
+      this.write(encodeProtocolFrame('sse.gap', { lastEventId, oldestAvailableId: replay.oldestAvailableId }));
+      return;
+    }
+    // The replay is bounded by the history, whose frames are shared: it may
+    // exceed the slow-client limit once without counting as slowness.
+    let bytes = 0;
+    for (const frame of replay.frames) bytes += frame.length;
+    this.bufferLimit += bytes;
+    for (const frame of replay.frames) this.write(frame);
+    const restore = () => (this.bufferLimit = this.delivery.maxBufferedBytes);
+    if (this.isOpen && this.response.writableNeedDrain) this.response.once('drain', restore);
+    else restore();
+  }
+
+  private closedError(): SseConnectionClosedError {
+    return new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
+  }
+
+  /** A client that stopped reading: it could not read an `sse.close` anyway, so it is cut off. */
+  private dropSlow(): void {
+    this.delivery.counters.slowClientDisconnects++;
+    this.abort();
+  }
+
+  /** Destroys the socket and closes at once (no need to wait for its 'close' event). */
+  private abort(): void {
+    this.response.destroy();
+    this.markClosed();
   }
 
   private markClosed(): void {

@@ -7,6 +7,15 @@ export const SSE_LIFECYCLE_METADATA = 'sse:lifecycle';
 /** Default milliseconds between keep-alive comments on an idle connection. */
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
+/** Default number of events kept per name for `Last-Event-ID` replay. */
+export const DEFAULT_HISTORY_SIZE = 1000;
+
+/** Default milliseconds an event stays replayable (5 minutes). */
+export const DEFAULT_HISTORY_TTL_MS = 5 * 60_000;
+
+/** Default unsent bytes per connection above which it is dropped as slow (1 MiB). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+
 /** Longest name, group or client id accepted (PROTOCOL.md: 1–256 characters). */
 export const MAX_IDENTIFIER_LENGTH = 256;
 

@@ -10,6 +10,10 @@ import { SseClientIds } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
 import { SseKeepAlive } from './sse-keep-alive.js';
 import { SseLifecycleExplorer } from './sse-lifecycle.explorer.js';
+import { SseDelivery } from './sse-delivery.js';
+import { SseEventIds } from './sse-event-ids.js';
+import { SseHistory } from './sse-history.js';
+import { SseMemoryHistory } from './sse-memory-history.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
 import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-options.interface.js';
 
@@ -36,6 +40,10 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseClientIds,
     SseKeepAlive,
     SseLifecycleExplorer,
+    SseDelivery,
+    SseEventIds,
+    // The default history; a cluster-wide transport provides its own.
+    { provide: SseHistory, useFactory: (settings: SseSettings) => new SseMemoryHistory(settings.history), inject: [SseSettings] },
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.

@@ -4,3 +4,4 @@ export type { SseConnectionOptions, SseRequest } from './sse-connection-options.
 export type { SseConnectionInfo, SseLifecycleEvent } from './sse-connection-info.interface.js';
 export type { SseModuleOptions } from './sse-module-options.interface.js';
 export type { SseOptionsFactory, SseModuleAsyncOptions } from './sse-module-async-options.interface.js';
+export type { SseStats } from './sse-stats.interface.js';

@@ -15,4 +15,17 @@ export interface SseModuleOptions {
   signing?: { secret: string; strict?: boolean };
   /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
   broadcastLevels?: Record<string, SseBroadcastLevel>;
+  /**
+   * `Last-Event-ID` replay: how many events are kept per name (default 1000;
+   * 0 turns history off) and for how many milliseconds (default 300000, 5 minutes).
+   * A client reconnecting within that window gets every event it missed;
+   * otherwise it gets `sse.gap`.
+   */
+  history?: { size?: number; ttl?: number };
+  /**
+   * Unsent bytes a connection may accumulate (a client that reads slower than
+   * events are sent) before it is closed so that it cannot grow the server's
+   * memory. Default 1048576 (1 MiB). The client reconnects and replays.
+   */
+  maxBufferedBytes?: number;
 }

@@ -7,6 +7,14 @@ export interface SseClientOptions {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Keep every event in `events` (default true). With false, untyped events
+   * (`message`) are not kept, typed ones (`sse.open`, ...) still are: streams
+   * of many megabytes watch messages through `onEvent`, `received`, `lastEventId`.
+   */
+  keepEvents?: boolean;
+  /** Called for every event, in order, as it is parsed. */
+  onEvent?: (event: EventSourceMessage) => void;
 }
 
 /**
@@ -23,8 +31,13 @@ export class SseClient {
   /** The body of a response that is not an event stream (an error answer). */
   body = '';
   ended = false;
+  /** Events parsed so far (counted even when `keepEvents` is false). */
+  received = 0;
+  /** The last event id seen, as a browser keeps it for `Last-Event-ID`. */
+  lastEventId: string | undefined;
   private waiters: Array<() => void> = [];
   private request!: http.ClientRequest;
+  private response: http.IncomingMessage | undefined;
   private endedPromise!: Promise<void>;
 
   /** Opens the request; resolves once the response head has arrived. */
@@ -42,11 +55,18 @@ export class SseClient {
       });
       this.endedPromise = new Promise((resolveEnded) => {
         this.request.on('response', (response) => {
+          this.response = response;
           this.status = response.statusCode ?? 0;
           this.headers = response.headers;
           const isStream = String(response.headers['content-type']).startsWith('text/event-stream');
           const parser = createParser({
-            onEvent: (event) => this.push(() => this.events.push(event)),
+            onEvent: (event) =>
+              this.push(() => {
+                this.received++;
+                if (event.id !== undefined) this.lastEventId = event.id;
+                options.onEvent?.(event);
+                if (options.keepEvents !== false || event.event !== undefined) this.events.push(event);
+              }),
             onComment: (comment) => this.push(() => this.comments.push(comment)),
             onRetry: (retry) => (this.retry = retry),
           });
@@ -123,6 +143,16 @@ export class SseClient {
   /** Resolves when the server has ended the response (or the socket closed). */
   end(): Promise<void> {
     return this.endedPromise;
+  }
+
+  /** Stops reading: the socket's buffers fill up and the server sees a stalled client. */
+  pause(): void {
+    this.response?.pause();
+  }
+
+  /** Reads again after `pause()`. */
+  resume(): void {
+    this.response?.resume();
   }
 
   /** Closes the connection from the client side. */

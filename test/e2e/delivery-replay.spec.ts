@@ -1,0 +1,230 @@
+import { Controller, Get, Post, Headers } from '@nestjs/common';
+import { firstValueFrom, filter } from 'rxjs';
+import { SseConnection, SseContext, SseHub, SseModule, type SseModuleOptions } from '../../lib/index.js';
+import { platforms, request, startApp, type Platform, type TestApp } from '../support/app.js';
+import { SseClient, type EventSourceMessage } from '../support/sse-client.js';
+
+@Controller()
+class FeedController {
+  @Get('feed')
+  @SseConnection({ name: 'feed' })
+  feed() {}
+
+  @Get('chat')
+  @SseConnection({ name: 'chat', group: (req: { query: { room?: string } }) => req.query.room })
+  chat() {}
+
+  /** Pode's "reference a connection from a normal request": ctx.send to the caller's connection. */
+  @Post('whisper')
+  async whisper(@SseContext() ctx: SseContext, @Headers('x-text') text: string) {
+    await ctx.send({ data: text });
+  }
+}
+
+const boot = (platform: Platform, options: SseModuleOptions = {}) =>
+  startApp(platform, { imports: [SseModule.forRoot(options)], controllers: [FeedController] });
+
+const messages = (client: SseClient): EventSourceMessage[] => client.eventsOf('message');
+const data = (client: SseClient): string[] => messages(client).map((event) => event.data);
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Resolves when the server has seen `clientId` of `name` go away. */
+function disconnected(hub: SseHub, name: string, clientId: string): Promise<unknown> {
+  return firstValueFrom(
+    hub.events$.pipe(
+      filter((e) => e.type === 'disconnect' && e.connection.name === name && e.connection.clientId === clientId),
+    ),
+  );
+}
+
+describe.each(platforms)('delivery: replay ($name)', (platform) => {
+  describe('a stream of 10,000 events', () => {
+    let t: TestApp;
+    beforeAll(async () => (t = await boot(platform, { history: { size: 20_000 } })));
+    afterAll(() => t.close());
+
+    it('survives a killed socket: both sessions together hold every event once, in order', async () => {
+      const hub = t.app.get(SseHub);
+      const total = 10_000;
+      const first = await SseClient.open(`${t.url}/feed`);
+      await first.opened();
+
+      let sent = 0;
+      const sending = (async () => {
+        for (; sent < total; sent++) {
+          await hub.send({ name: 'feed' }, { data: String(sent) });
+          // Full speed, but let the sockets move now and then, so the kill lands mid-stream.
+          if (sent % 100 === 99) await yieldToIo();
+        }
+      })();
+
+      await first.waitFor(() => messages(first).length >= 2000, '2000 events');
+      first.close();
+      const firstSession = data(first);
+      const resumeFrom = first.lastEventId!;
+      const sentAtKill = sent;
+
+      const second = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': resumeFrom } });
+      await sending;
+      await second.waitFor(() => firstSession.length + messages(second).length >= total, 'the rest', 30_000);
+
+      expect(resumeFrom).toBe(messages(first)[firstSession.length - 1].id);
+      expect(second.eventsOf('sse.gap')).toEqual([]);
+      expect(second.events[0].event).toBe('sse.open');
+      const all = [...firstSession, ...data(second)];
+      expect(all.length).toBe(total);
+      expect(all).toEqual(Array.from({ length: total }, (_, i) => String(i)));
+      // Every event carried a distinct id, increasing as strings.
+      const ids = [...messages(first), ...messages(second)].map((event) => event.id!);
+      expect(new Set(ids).size).toBe(total);
+      expect([...ids].sort()).toEqual(ids);
+      console.info(`10,000-event replay: killed after ${firstSession.length} received, ${sentAtKill} sent`);
+      second.close();
+    });
+  });
+
+  describe('addressing', () => {
+    let t: TestApp;
+    let hub: SseHub;
+    beforeAll(async () => {
+      t = await boot(platform);
+      hub = t.app.get(SseHub);
+    });
+    afterAll(() => t.close());
+
+    it('replays to a client exactly what it would have got live: its groups, its client id, its name', async () => {
+      const alice = await SseClient.open(`${t.url}/chat?room=a&clientId=alice`);
+      const bob = await SseClient.open(`${t.url}/chat?room=b&clientId=bob`);
+      await Promise.all([alice.opened(), bob.opened()]);
+      await hub.send({ name: 'chat' }, { data: 'before' });
+      await alice.next('message');
+      const resumeFrom = alice.lastEventId!;
+
+      const gone = disconnected(hub, 'chat', 'alice');
+      alice.close();
+      await gone;
+      await hub.send({ name: 'chat', group: 'a' }, { data: 'for-a' });
+      await hub.send({ name: 'chat', group: 'b' }, { data: 'for-b' });
+      await hub.send({ name: 'chat', clientId: 'alice' }, { data: 'dm-alice' });
+      await hub.send({ name: 'chat', clientId: 'bob' }, { data: 'dm-bob' });
+      await hub.send({ name: 'chat', group: 'b', clientId: 'alice' }, { data: 'alice-if-in-b' });
+      await hub.send({ name: 'chat', group: ['a', 'b'] }, { data: 'both-rooms' });
+      await hub.send({ name: ['chat', 'elsewhere'] }, [{ data: 'batch-1' }, { data: 'batch-2' }]);
+      await hub.send({ name: 'elsewhere' }, { data: 'other-name' });
+      await hub.send({ name: 'chat', clientId: 'carol' }, { data: 'dm-carol' });
+
+      const back = await SseClient.open(`${t.url}/chat?room=a&clientId=alice`, {
+        headers: { 'last-event-id': resumeFrom },
+      });
+      const carol = await SseClient.open(`${t.url}/chat?room=b&clientId=carol&lastEventId=${resumeFrom}`);
+      await Promise.all([back.opened(), carol.opened()]);
+      await hub.send({ name: 'chat' }, { data: 'live' });
+      await Promise.all([back.collect('message', 6), carol.collect('message', 6), bob.collect('message', 7)]);
+
+      expect(data(back)).toEqual(['for-a', 'dm-alice', 'both-rooms', 'batch-1', 'batch-2', 'live']);
+      // Live, bob got what a replay for bob would contain.
+      expect(data(bob)).toEqual(['before', 'for-b', 'dm-bob', 'both-rooms', 'batch-1', 'batch-2', 'live']);
+      // The query parameter works like the header (EventSource polyfills).
+      expect(data(carol)).toEqual(['for-b', 'both-rooms', 'batch-1', 'batch-2', 'dm-carol', 'live']);
+      expect(back.events.map((event) => event.event ?? 'message').slice(0, 2)).toEqual(['sse.open', 'message']);
+      expect(hub.stats().replaysServed).toBe(2);
+      for (const client of [bob, back, carol]) client.close();
+    });
+
+    it('gives ctx.send events an id and keeps them for the same client id', async () => {
+      const dana = await SseClient.open(`${t.url}/chat?room=a&clientId=dana`);
+      await dana.opened();
+      await hub.send({ name: 'chat', clientId: 'dana' }, { data: 'first', id: 'caller-chosen' });
+      await dana.next('message');
+      const whisper = await request(`${t.url}/whisper`, {
+        method: 'POST',
+        headers: { 'x-sse-name': 'chat', 'x-sse-client-id': 'dana', 'x-text': 'psst' },
+      });
+      expect(whisper.status).toBe(201);
+      const [, psst] = await dana.collect('message', 2);
+      expect(messages(dana)[0].id).toBe('caller-chosen');
+      expect(psst.data).toBe('psst');
+      expect(psst.id).toMatch(/^[0-9a-z]{9}-[0-9a-z]{11}$/);
+
+      const again = await SseClient.open(`${t.url}/chat?room=a&clientId=dana`, {
+        headers: { 'last-event-id': 'caller-chosen' },
+      });
+      await again.next('message');
+      expect(messages(again).map((event) => [event.id, event.data])).toEqual([[psst.id, 'psst']]);
+      expect(dana.ended || (await dana.next('sse.close'))).toBeTruthy();
+      again.close();
+    });
+  });
+
+  describe('too late to resume', () => {
+    it('answers an unknown id with sse.gap, then live events', async () => {
+      const t = await boot(platform);
+      try {
+        const hub = t.app.get(SseHub);
+        await hub.send({ name: 'feed' }, [{ data: 'old-1' }, { data: 'old-2' }]);
+        const client = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': 'no-such-id' } });
+        await client.opened();
+        await hub.send({ name: 'feed' }, { data: 'live' });
+        await client.next('message');
+        expect(client.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'sse.gap', 'live']);
+        const gap = JSON.parse(client.events[1].data);
+        expect(gap.lastEventId).toBe('no-such-id');
+        expect(gap.oldestAvailableId).toMatch(/^[0-9a-z]{9}-[0-9a-z]{11}$/);
+        expect(hub.stats().gapsSignalled).toBe(1);
+        client.close();
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('answers an id that fell out of the history (size) with the oldest id still held', async () => {
+      const t = await boot(platform, { history: { size: 3 } });
+      try {
+        const hub = t.app.get(SseHub);
+        const watcher = await SseClient.open(`${t.url}/feed`);
+        await watcher.opened();
+        for (let i = 1; i <= 5; i++) await hub.send({ name: 'feed' }, { data: `e${i}` });
+        const ids = (await watcher.collect('message', 5)).map((event) => event.id!);
+
+        const late = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': ids[0] } });
+        const gap = JSON.parse((await late.next('sse.gap')).data);
+        expect(gap).toEqual({ lastEventId: ids[0], oldestAvailableId: ids[2] });
+        const inTime = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': ids[2] } });
+        await inTime.collect('message', 2);
+        await hub.send({ name: 'feed' }, { data: 'live' });
+        await Promise.all([late.next('message'), inTime.collect('message', 3)]);
+        expect(data(late)).toEqual(['live']);
+        expect(data(inTime)).toEqual(['e4', 'e5', 'live']);
+        expect(inTime.eventsOf('sse.gap')).toEqual([]);
+        for (const client of [watcher, late, inTime]) client.close();
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('answers an expired id (ttl) with sse.gap and no oldest id, but not an up-to-date one', async () => {
+      const t = await boot(platform, { history: { ttl: 1 } });
+      try {
+        const hub = t.app.get(SseHub);
+        const watcher = await SseClient.open(`${t.url}/feed`);
+        await watcher.opened();
+        await hub.send({ name: 'feed' }, [{ data: 'e1' }, { data: 'e2' }]);
+        const [e1, e2] = await watcher.collect('message', 2);
+        // Past the 1 ms time-to-live.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+
+        const late = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': e1.id! } });
+        expect(JSON.parse((await late.next('sse.gap')).data)).toEqual({ lastEventId: e1.id, oldestAvailableId: null });
+        const upToDate = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': e2.id! } });
+        await upToDate.opened();
+        await hub.send({ name: 'feed' }, { data: 'live' });
+        await Promise.all([late.next('message'), upToDate.next('message')]);
+        expect(upToDate.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'live']);
+        expect(data(late)).toEqual(['live']);
+        for (const client of [watcher, late, upToDate]) client.close();
+      } finally {
+        await t.close();
+      }
+    });
+  });
+});

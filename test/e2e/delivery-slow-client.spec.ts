@@ -1,0 +1,95 @@
+import { Controller, Get } from '@nestjs/common';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
+import { platforms, startApp, type TestApp } from '../support/app.js';
+import { SseClient } from '../support/sse-client.js';
+
+@Controller()
+class FeedController {
+  @Get('feed')
+  @SseConnection({ name: 'feed' })
+  feed() {}
+}
+
+// A full collection before each sample, so RSS shows what is retained, not
+// garbage V8 has not collected yet (the readers alone make 100 MB of it).
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc') as () => void;
+const retainedRss = () => {
+  collectGarbage();
+  return process.memoryUsage().rss;
+};
+
+const MB = 1024 * 1024;
+const EVENT_BYTES = 1024;
+const TOTAL_BYTES = 50 * MB;
+const EVENTS = TOTAL_BYTES / EVENT_BYTES;
+const BATCH = 128;
+// How far the fast readers may lag: they read, they are just not infinitely fast.
+const WINDOW = 512;
+const SAMPLE_EVERY = 4096;
+
+/** A fast reader that keeps no events, only checks that they arrive complete and in order. */
+async function fastReader(url: string) {
+  const state = { next: 0, broken: '' };
+  const client = await SseClient.open(url, {
+    keepEvents: false,
+    onEvent: (event) => {
+      if (event.event !== undefined) return;
+      const index = Number(event.data.slice(0, event.data.indexOf(':')));
+      if (index !== state.next && !state.broken) state.broken = `expected ${state.next}, got ${index}`;
+      if (event.data.length !== EVENT_BYTES && !state.broken) state.broken = `event ${index} is ${event.data.length} bytes`;
+      state.next++;
+    },
+  });
+  return { client, state };
+}
+
+describe.each(platforms)('delivery: slow clients ($name)', (platform) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [FeedController] });
+  });
+  afterAll(() => t.close());
+
+  it('drops a client that stops reading during a 50 MB broadcast; the others get everything; memory stays bounded', async () => {
+    const hub = t.app.get(SseHub);
+    const readers = [await fastReader(`${t.url}/feed`), await fastReader(`${t.url}/feed`)];
+    const stalled = await SseClient.open(`${t.url}/feed`);
+    await Promise.all([...readers.map((r) => r.client.opened()), stalled.opened()]);
+    stalled.pause();
+
+    const padding = 'x'.repeat(EVENT_BYTES);
+    const payload = (i: number) => {
+      const head = `${i}:`;
+      return head + padding.slice(head.length);
+    };
+    const rssBefore = retainedRss();
+    let rssPeak = rssBefore;
+    for (let sent = 0; sent < EVENTS; ) {
+      for (const end = sent + BATCH; sent < end; sent++) await hub.send({ name: 'feed' }, { data: payload(sent) });
+      // Paced by the fast readers only: the stalled one never catches up.
+      const behind = sent - WINDOW;
+      await Promise.all(readers.map((r) => r.client.waitFor(() => r.state.next >= behind, `event ${behind}`)));
+      if (sent % SAMPLE_EVERY === 0) rssPeak = Math.max(rssPeak, retainedRss());
+    }
+    await Promise.all(readers.map((r) => r.client.waitFor(() => r.state.next >= EVENTS, 'every event', 30_000)));
+    const growthMb = (rssPeak - rssBefore) / MB;
+    console.info(`slow client: server RSS grew by ${growthMb.toFixed(1)} MB while broadcasting ${TOTAL_BYTES / MB} MB`);
+
+    for (const { state } of readers) {
+      expect(state.broken).toBe('');
+      expect(state.next).toBe(EVENTS);
+    }
+    const stats = hub.stats();
+    expect(stats.slowClientDisconnects).toBe(1);
+    expect(await hub.count({ name: 'feed' })).toBe(2);
+    expect(stats.bytesWritten).toBeGreaterThan(2 * TOTAL_BYTES);
+    // The stalled client's socket was cut: resumed, it reads what was in flight and sees the end.
+    stalled.resume();
+    await stalled.end();
+    expect(growthMb).toBeLessThan(20);
+    for (const { client } of readers) client.close();
+  });
+});
