@@ -7,6 +7,7 @@ import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
 import type { SseDelivery } from './sse-delivery.js';
+import { SseOutbox, type SseOutboxSink } from './sse-outbox.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
 export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
@@ -42,7 +43,7 @@ const headerValue = (value: string): string => (PLAIN_HEADER_VALUE.test(value) ?
  * so an error can still become a real HTTP status), opens on its first event or
  * when its handler returns, and closes once.
  */
-export class SseStream implements SseContext {
+export class SseStream implements SseContext, SseOutboxSink {
   readonly name: string;
   readonly group: string | undefined;
   readonly clientId: string;
@@ -53,6 +54,8 @@ export class SseStream implements SseContext {
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
   private closeListeners: Array<() => void> = [];
+  /** Frames of this turn, written together at its end. */
+  private readonly outbox = new SseOutbox(this);
   /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
   private bufferLimit: number;
   // One callback per connection, not one per keep-alive.
@@ -132,18 +135,27 @@ export class SseStream implements SseContext {
     if (this.state === 'pending') this.open();
     if (!this.isOpen) return false;
     this.wroteRecently = true;
-    this.response.write(frame);
+    this.outbox.push(frame);
     this.delivery.counters.bytesWritten += frame.length;
+    return true;
+  }
+
+  /** Writes the frames of one turn (the outbox calls this). @internal */
+  writeChunk(chunk: Buffer): void {
+    if (!this.isOpen) return;
+    this.response.write(chunk);
     // Unsent bytes pile up in memory when the client reads slower than we send:
     // past the limit it is cut off (and replays what it missed when it returns).
     if (this.response.writableLength > this.bufferLimit) this.dropSlow();
-    return true;
   }
 
   /** Writes a keep-alive comment; a write that fails (dead peer) closes the connection at once. */
   ping(): void {
     if (!this.isOpen) return;
     if (this.response.destroyed || this.request.socket.destroyed) return this.abort();
+    // Whatever waits goes first, so the ping never lands inside this turn's frames.
+    this.outbox.flush();
+    if (!this.isOpen) return;
     this.response.write(KEEP_ALIVE_FRAME, this.afterPing);
     this.delivery.counters.bytesWritten += KEEP_ALIVE_FRAME.length;
     if (this.response.writableLength > this.bufferLimit) this.dropSlow();
@@ -176,6 +188,7 @@ export class SseStream implements SseContext {
   end(reason: SseCloseReason): void {
     if (this.state === 'closed') return;
     this.write(encodeProtocolFrame('sse.close', { reason }));
+    this.outbox.flush();
     this.response.end();
     this.markClosed();
   }
@@ -184,6 +197,7 @@ export class SseStream implements SseContext {
   fail(message: string): void {
     if (this.state === 'closed') return;
     this.write(encodeProtocolFrame('sse.error', { message }));
+    this.outbox.flush();
     this.response.end();
     this.markClosed();
   }
@@ -218,6 +232,8 @@ export class SseStream implements SseContext {
     for (const frame of replay.frames) bytes += frame.length;
     this.bufferLimit += bytes;
     for (const frame of replay.frames) this.write(frame);
+    // Out now, so that the drain check below sees it.
+    this.outbox.flush();
     const restore = () => (this.bufferLimit = this.delivery.maxBufferedBytes);
     if (this.isOpen && this.response.writableNeedDrain) this.response.once('drain', restore);
     else restore();
