@@ -58,6 +58,8 @@ export class SseStream implements SseContext, SseOutboxSink {
   private readonly outbox = new SseOutbox(this);
   /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
   private bufferLimit: number;
+  /** True when the limit is below the response's high-water mark (see writeChunk). */
+  private readonly checkEveryWrite: boolean;
   // One callback per connection, not one per keep-alive.
   private readonly afterPing = (error?: Error | null) => {
     if (error) this.abort();
@@ -77,6 +79,7 @@ export class SseStream implements SseContext, SseOutboxSink {
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
     this.bufferLimit = delivery.maxBufferedBytes;
+    this.checkEveryWrite = this.bufferLimit <= response.writableHighWaterMark;
     // 'close' fires when the client goes away and after our own end().
     response.once('close', () => this.markClosed());
   }
@@ -142,11 +145,15 @@ export class SseStream implements SseContext, SseOutboxSink {
 
   /** Writes the frames of one turn (the outbox calls this). @internal */
   writeChunk(chunk: Buffer): void {
-    if (!this.isOpen) return;
-    this.response.write(chunk);
+    if (this.state !== 'open') return;
+    const belowHighWaterMark = this.response.write(chunk);
     // Unsent bytes pile up in memory when the client reads slower than we send:
     // past the limit it is cut off (and replays what it missed when it returns).
-    if (this.response.writableLength > this.bufferLimit) this.dropSlow();
+    // A limit above the high-water mark can only be passed by a write that
+    // returned false, so the (costly) length is read only then.
+    if (!belowHighWaterMark || this.checkEveryWrite) {
+      if (this.response.writableLength > this.bufferLimit) this.dropSlow();
+    }
   }
 
   /** Writes a keep-alive comment; a write that fails (dead peer) closes the connection at once. */
