@@ -32,7 +32,10 @@ const subjectKeys = wanted(option('subjects'));
 const scenarioKeys = wanted(option('scenarios'));
 // The yardstick is always measured: every ratio needs it.
 const subjects = SUBJECTS.filter((s) => !subjectKeys || subjectKeys.has(s.key) || s.key === YARDSTICK);
-const scenarios = SCENARIOS.filter((s) => !scenarioKeys || scenarioKeys.has(s.key));
+const batchOverride = option('batch');
+const scenarios = SCENARIOS.filter((s) => !scenarioKeys || scenarioKeys.has(s.key)).map((s) =>
+  batchOverride ? { ...s, batch: Number(batchOverride) } : s,
+);
 const sourceCount = Number(option('source-addresses') ?? 0);
 const sourceAddresses = Array.from({ length: sourceCount }, (_, i) => `127.0.0.${i + 1}`);
 const serverFlags = option('server-flags')?.split(' ').filter(Boolean) ?? [];

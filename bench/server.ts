@@ -3,6 +3,8 @@
  * shared emit loop on request, measuring its own CPU and memory. Run with
  * --expose-gc so that memory is read after a full collection.
  */
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import { serve } from './ipc.js';
 import { makePayload } from './payload.js';
 import type { StartSubject } from './subjects/subject.js';
@@ -13,6 +15,15 @@ const { start } = (await import(`./subjects/${subjectFile}.subject.js`)) as { st
 const subject = await start(instance);
 
 let cpuAtEmit = process.cpuUsage();
+
+// BENCH_CPU_PROFILE=<dir>: profile only the emissions (not boot or connects), one file per subject.
+const profileDir = process.env.BENCH_CPU_PROFILE;
+const profiler = profileDir ? new Session() : undefined;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+}
 
 function memory(): { rss: number; heapUsed: number } {
   // Two passes: the first may only schedule finalizers.
@@ -44,11 +55,16 @@ serve(async (request) => {
     case 'memory':
       return memory();
     case 'emit':
+      if (profiler) await profiler.post('Profiler.start');
       // Answered at once: the orchestrator learns the end from the load generator.
       void emit(request.events as number, request.batch as number);
       return {};
     case 'cpu': {
       const { user, system } = process.cpuUsage(cpuAtEmit);
+      if (profiler) {
+        const { profile } = await profiler.post('Profiler.stop');
+        writeFileSync(`${profileDir}/${subjectFile}-${process.pid}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
+      }
       return { cpuMicros: user + system };
     }
     case 'stop':
