@@ -5,6 +5,7 @@
  */
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { serve } from './ipc.js';
 import { makePayload } from './payload.js';
 import type { StartSubject } from './subjects/subject.js';
@@ -67,6 +68,10 @@ serve(async (request) => {
       }
       return { cpuMicros: user + system };
     }
+    case 'heap-snapshot':
+      // For investigating memory per connection by hand (see RESULTS.md).
+      globalThis.gc?.();
+      return { path: writeHeapSnapshot(request.path as string) };
     case 'stop':
       await subject.close();
       setImmediate(() => process.exit(0));

@@ -214,10 +214,17 @@ export class SseStream implements SseContext, SseOutboxSink {
     if (this.state === 'pending') this.markClosed();
   }
 
-  /** Runs `listener` once when the connection closes, pending or open (at once if it already has). */
-  onClose(listener: () => void): void {
+  /**
+   * Runs `listener` once when the connection closes, pending or open (at once if it already has).
+   * Returns a function that removes it (so that what it holds can be freed early).
+   */
+  onClose(listener: () => void): () => void {
     if (this.state === 'closed') listener();
     else this.closeListeners.push(listener);
+    return () => {
+      const index = this.closeListeners.indexOf(listener);
+      if (index >= 0) this.closeListeners.splice(index, 1);
+    };
   }
 
   /** A snapshot of the identity, safe to hand to user code. */
