@@ -31,6 +31,7 @@ let firstEmitted = Infinity;
 let lastReceived = 0;
 let readTime = 0;
 let finish: (() => void) | undefined;
+let cpuAtExpect = process.cpuUsage();
 
 const sink: WireSink = {
   head(_reader, status, isEventStream) {
@@ -138,6 +139,7 @@ serve(async (request) => {
       totalReceived = 0;
       firstEmitted = Infinity;
       lastReceived = 0;
+      cpuAtExpect = process.cpuUsage();
       for (const reader of readers) {
         reader.expectedSeq = 0;
         reader.received = 0;
@@ -156,6 +158,7 @@ serve(async (request) => {
         lost += Math.max(0, expectedPerClient - reader.received);
       }
       const seconds = (lastReceived - firstEmitted) / 1e6;
+      const cpu = process.cpuUsage(cpuAtExpect);
       return {
         complete,
         received: totalReceived,
@@ -168,6 +171,8 @@ serve(async (request) => {
         errors,
         errorSample,
         closedEarly,
+        // Busy share of one core while receiving: near 1, the load generator (not the server) was the limit.
+        loaderBusy: (cpu.user + cpu.system) / 1e6 / Math.max(1e-9, seconds),
       };
     }
     case 'close': {

@@ -21,6 +21,12 @@ export interface RunResult {
   p99Ms: number;
   maxMs: number;
   cpuMicrosPerEvent: number;
+  /** Load generator's busy share of a core during the burst (near 1: it was the limit). */
+  loaderBusy: number;
+  pacedP50Ms: number;
+  pacedP99Ms: number;
+  pacedMaxMs: number;
+  pacedLost: number;
   rssPerConnection: number;
   heapPerConnection: number;
   connectMs: number;
@@ -43,6 +49,7 @@ interface LoadResult {
   errors: number;
   errorSample: string;
   closedEarly: number;
+  loaderBusy: number;
 }
 
 function startChild(file: string, args: string[], execArgv: string[]): Promise<{ child: ChildProcess; port: number }> {
@@ -89,6 +96,11 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
     p99Ms: NaN,
     maxMs: NaN,
     cpuMicrosPerEvent: NaN,
+    loaderBusy: NaN,
+    pacedP50Ms: NaN,
+    pacedP99Ms: NaN,
+    pacedMaxMs: NaN,
+    pacedLost: 0,
     rssPerConnection: NaN,
     heapPerConnection: NaN,
     connectMs: NaN,
@@ -134,26 +146,39 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
       result.rssPerConnection = (sum(after.map((m) => m.rss)) - sum(before.map((m) => m.rss))) / scenario.clients;
       result.heapPerConnection = (sum(after.map((m) => m.heapUsed)) - sum(before.map((m) => m.heapUsed))) / scenario.clients;
     } else {
-      const emitOnce = async (): Promise<LoadResult> => {
+      const emitOnce = async (batch: number, intervalMs: number): Promise<LoadResult> => {
         await ask(loader!, { type: 'expect', eventsPerClient: scenario.events });
-        await ask(servers[0], { type: 'emit', events: scenario.events, batch: scenario.batch });
-        return ask<LoadResult>(loader!, { type: 'await', stallMs: 10_000 }, 600_000);
+        await ask(servers[0], { type: 'emit', events: scenario.events, batch, intervalMs });
+        const answer = await ask<LoadResult>(loader!, { type: 'await', stallMs: 10_000 }, 600_000);
+        // NaN travels over IPC (JSON) as null.
+        for (const [key, value] of Object.entries(answer)) if (value === null) Object.assign(answer, { [key]: NaN });
+        return answer;
       };
       // Warm-up: the same emission, unmeasured, so that every subject is measured JIT-compiled.
-      if (options.warmup) await emitOnce();
-      const load = await emitOnce();
+      if (options.warmup) await emitOnce(scenario.batch, 0);
+      const load = await emitOnce(scenario.batch, 0);
       const cpu = await Promise.all(servers.map((server) => ask<{ cpuMicros: number }>(server, { type: 'cpu' })));
-      // NaN travels over IPC (JSON) as null.
-      const num = (value: number | null) => (value === null ? NaN : value);
-      result.eventsPerSecond = num(load.eventsPerSecond);
-      result.p50Ms = num(load.p50Ms);
-      result.p99Ms = num(load.p99Ms);
-      result.maxMs = num(load.maxMs);
+      result.eventsPerSecond = load.eventsPerSecond;
+      result.p50Ms = load.p50Ms;
+      result.p99Ms = load.p99Ms;
+      result.maxMs = load.maxMs;
       result.delivered = load.received;
       result.lost = load.lost;
       result.outOfOrder = load.outOfOrder;
       result.errors = load.errors + load.closedEarly;
+      result.loaderBusy = load.loaderBusy;
       result.cpuMicrosPerEvent = sum(cpu.map((c) => c.cpuMicros)) / Math.max(1, load.received);
+      // Paced: one event at a time at a rate every subject should sustain; latency without a backlog.
+      const paced = await emitOnce(1, scenario.pacedIntervalMs);
+      result.pacedP50Ms = paced.p50Ms;
+      result.pacedP99Ms = paced.p99Ms;
+      result.pacedMaxMs = paced.maxMs;
+      result.pacedLost = paced.lost;
+      result.lost += paced.lost;
+      result.outOfOrder += paced.outOfOrder;
+      // The load generator's error counts are cumulative.
+      result.errors = paced.errors + paced.closedEarly;
+      if (!paced.complete) result.note ||= `paced phase stalled: ${paced.received}/${scenario.clients * scenario.events}`;
       if (!load.complete) result.note ||= `stalled: ${load.received}/${scenario.clients * scenario.events} delivered`;
     }
   } catch (error) {

@@ -72,7 +72,8 @@ for (const scenario of scenarios) {
       results.push(result);
       const figure =
         scenario.events > 0
-          ? `${Math.round(result.eventsPerSecond).toLocaleString('en-US')} ev/s p99 ${result.p99Ms.toFixed(1)} ms cpu ${result.cpuMicrosPerEvent.toFixed(2)} µs/ev`
+          ? `${Math.round(result.eventsPerSecond).toLocaleString('en-US')} ev/s p99 ${result.p99Ms.toFixed(1)} ms cpu ${result.cpuMicrosPerEvent.toFixed(2)} µs/ev ` +
+            `loader ${Math.round(result.loaderBusy * 100)}% | paced p50 ${result.pacedP50Ms.toFixed(2)} p99 ${result.pacedP99Ms.toFixed(2)} ms`
           : `${(result.rssPerConnection / 1024).toFixed(1)} KB rss/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB heap/conn`;
       const problems = result.lost + result.outOfOrder + result.errors ? ` lost ${result.lost} ooo ${result.outOfOrder} err ${result.errors}` : '';
       console.log(`  ${scenario.key} run ${run} ${subject.key}: ${figure}${problems}${result.note ? ` (${result.note})` : ''}`);

@@ -34,19 +34,38 @@ function memory(): { rss: number; heapUsed: number } {
   return { rss, heapUsed };
 }
 
-/** The same emit loop for every subject: `batch` events per event-loop turn until `events` are out. */
-function emit(events: number, batch: number): Promise<void> {
+/**
+ * The same emit loop for every subject: `batch` events per event-loop turn
+ * until `events` are out; back to back (a burst, for throughput) or one batch
+ * every `intervalMs` (paced, for latency at a rate every subject should sustain).
+ */
+function emit(events: number, batch: number, intervalMs: number): Promise<void> {
   cpuAtEmit = process.cpuUsage();
+  const started = performance.now();
   return new Promise((resolve) => {
     let seq = 0;
+    let turns = 0;
     const turn = () => {
       const end = Math.min(events, seq + batch);
       for (; seq < end; seq++) subject.broadcast(makePayload(seq));
-      if (seq < events) setImmediate(turn);
-      else resolve();
+      turns++;
+      if (seq >= events) resolve();
+      else if (intervalMs === 0) setImmediate(turn);
+      // On schedule: a late turn is not made up by a faster one, the next waits its due time.
+      else setTimeout(turn, Math.max(0, started + turns * intervalMs - performance.now()));
     };
     turn();
   });
+}
+
+let profiling = false;
+let profileCount = 0;
+/** Writes the profile of the emission that just ended: <subject>-<pid>-<n>.cpuprofile (n: 1 warm-up, 2 burst, 3 paced). */
+async function saveProfile(): Promise<void> {
+  if (!profiler || !profiling) return;
+  profiling = false;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(`${profileDir}/${subjectFile}-${process.pid}-${++profileCount}.cpuprofile`, JSON.stringify(profile));
 }
 
 serve(async (request) => {
@@ -56,16 +75,17 @@ serve(async (request) => {
     case 'memory':
       return memory();
     case 'emit':
-      if (profiler) await profiler.post('Profiler.start');
+      await saveProfile();
+      if (profiler) {
+        await profiler.post('Profiler.start');
+        profiling = true;
+      }
       // Answered at once: the orchestrator learns the end from the load generator.
-      void emit(request.events as number, request.batch as number);
+      void emit(request.events as number, request.batch as number, (request.intervalMs as number) ?? 0);
       return {};
     case 'cpu': {
       const { user, system } = process.cpuUsage(cpuAtEmit);
-      if (profiler) {
-        const { profile } = await profiler.post('Profiler.stop');
-        writeFileSync(`${profileDir}/${subjectFile}-${process.pid}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
-      }
+      await saveProfile();
       return { cpuMicros: user + system };
     }
     case 'heap-snapshot':
@@ -73,6 +93,7 @@ serve(async (request) => {
       globalThis.gc?.();
       return { path: writeHeapSnapshot(request.path as string) };
     case 'stop':
+      await saveProfile();
       await subject.close();
       setImmediate(() => process.exit(0));
       return {};

@@ -15,6 +15,11 @@ export interface SummaryRow {
   p99Ms: number;
   p99Ratio: number;
   maxMs: number;
+  pacedP50Ms: number;
+  pacedP99Ms: number;
+  pacedP99Ratio: number;
+  pacedMaxMs: number;
+  loaderBusy: number;
   cpuMicrosPerEvent: number;
   rssPerConnection: number;
   rssRatio: number;
@@ -50,6 +55,11 @@ export function summarize(results: RunResult[], subjects: SubjectSpec[], scenari
         p99Ms: m((r) => r.p99Ms),
         p99Ratio: median(ratios(own, yardstick, (r) => r.p99Ms)),
         maxMs: m((r) => r.maxMs),
+        pacedP50Ms: m((r) => r.pacedP50Ms),
+        pacedP99Ms: m((r) => r.pacedP99Ms),
+        pacedP99Ratio: median(ratios(own, yardstick, (r) => r.pacedP99Ms)),
+        pacedMaxMs: m((r) => r.pacedMaxMs),
+        loaderBusy: m((r) => r.loaderBusy),
         cpuMicrosPerEvent: m((r) => r.cpuMicrosPerEvent),
         rssPerConnection: m((r) => r.rssPerConnection),
         rssRatio: median(ratios(own, yardstick, (r) => r.rssPerConnection)),
