@@ -8,6 +8,7 @@ import type { SseConnectionInfo } from './interfaces/sse-connection-info.interfa
 import type { SseEvent } from './interfaces/sse-event.interface.js';
 import type { SseDelivery } from './sse-delivery.js';
 import { SseOutbox, type SseOutboxSink } from './sse-outbox.js';
+import { SseResponseWriter } from './sse-response-writer.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
 export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
@@ -56,6 +57,7 @@ export class SseStream implements SseContext, SseOutboxSink {
   private closeListeners: Array<() => void> = [];
   /** Frames of this turn, written together at its end. */
   private readonly outbox = new SseOutbox(this);
+  private readonly writer: SseResponseWriter;
   /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
   private bufferLimit: number;
   /** True when the limit is below the response's high-water mark (see writeChunk). */
@@ -79,6 +81,7 @@ export class SseStream implements SseContext, SseOutboxSink {
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
     this.bufferLimit = delivery.maxBufferedBytes;
+    this.writer = new SseResponseWriter(response);
     this.checkEveryWrite = this.bufferLimit <= response.writableHighWaterMark;
     // 'close' fires when the client goes away and after our own end().
     response.once('close', () => this.markClosed());
@@ -146,7 +149,7 @@ export class SseStream implements SseContext, SseOutboxSink {
   /** Writes the frames of one turn (the outbox calls this). @internal */
   writeChunk(chunk: Buffer): void {
     if (this.state !== 'open') return;
-    const belowHighWaterMark = this.response.write(chunk);
+    const belowHighWaterMark = this.writer.write(chunk);
     // Unsent bytes pile up in memory when the client reads slower than we send:
     // past the limit it is cut off (and replays what it missed when it returns).
     // A limit above the high-water mark can only be passed by a write that

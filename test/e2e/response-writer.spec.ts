@@ -1,0 +1,76 @@
+import { Controller, Get, Module, Post, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
+import { platforms, request, startApp, type TestApp } from '../support/app.js';
+import { SseClient } from '../support/sse-client.js';
+
+/** What a middleware that wraps res.write (as compression does) saw. */
+const wrapped = { writes: 0, bytes: '' };
+
+function wrapWrite(_req: unknown, res: ServerResponse, next: () => void): void {
+  const write = res.write;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    wrapped.writes++;
+    wrapped.bytes += String(chunk);
+    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  next();
+}
+
+@Controller()
+class FeedController {
+  constructor(private readonly hub: SseHub) {}
+
+  @Get('plain')
+  @SseConnection({ name: 'plain' })
+  plain() {}
+
+  @Get('wrapped')
+  @SseConnection({ name: 'wrapped' })
+  wrapped() {}
+
+  /** Three turns of sends, so that a stream writes several chunks after its first. */
+  @Post('send')
+  async send() {
+    for (let turn = 0; turn < 3; turn++) {
+      await this.hub.send({ name: ['plain', 'wrapped'] }, [{ data: `${turn}a` }, { data: `${turn}b` }]);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return {};
+  }
+}
+
+@Module({ controllers: [FeedController] })
+class FeedModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(wrapWrite).forRoutes('wrapped');
+  }
+}
+
+describe.each(platforms)('response writer ($name)', (platform) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp(platform, { imports: [SseModule.forRoot({ keepAlive: 0 }), FeedModule] });
+  });
+  afterAll(() => t.close());
+
+  it('writes the same stream to a plain response and through a wrapped res.write, which sees every chunk', async () => {
+    const plain = await SseClient.open(`${t.url}/plain`);
+    const viaWrapper = await SseClient.open(`${t.url}/wrapped`);
+    await Promise.all([plain.opened(), viaWrapper.opened()]);
+    await request(`${t.url}/send`, { method: 'POST' });
+    const data = (client: SseClient) =>
+      client.waitFor(() => {
+        const events = client.events.filter((e) => e.event !== 'sse.open');
+        return events.length >= 6 && events.map((e) => e.data);
+      });
+    const expected = ['0a', '0b', '1a', '1b', '2a', '2b'];
+    expect(await data(plain)).toEqual(expected);
+    expect(await data(viaWrapper)).toEqual(expected);
+    // sse.open, then one chunk per turn: all through the wrapper, nothing around it.
+    expect(wrapped.writes).toBe(4);
+    for (const value of expected) expect(wrapped.bytes).toContain(`data: ${value}\n`);
+    plain.close();
+    viaWrapper.close();
+  });
+});
