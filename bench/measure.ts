@@ -112,8 +112,9 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
   };
   try {
     const targets: Array<{ host: string; port: number }> = [];
+    const runId = `${process.pid}-${subject.key}-${scenario.key}-${run}`;
     for (let instance = 0; instance < subject.instances; instance++) {
-      const { child, port } = await startChild('server.js', [subject.file, String(instance)], [
+      const { child, port } = await startChild('server.js', [subject.file, String(instance), runId], [
         '--expose-gc',
         ...options.serverFlags,
       ]);

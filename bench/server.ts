@@ -12,8 +12,9 @@ import type { StartSubject } from './subjects/subject.js';
 
 const subjectFile = process.argv[2];
 const instance = Number(process.argv[3] ?? 0);
+const runId = process.argv[4] ?? String(process.pid);
 const { start } = (await import(`./subjects/${subjectFile}.subject.js`)) as { start: StartSubject };
-const subject = await start(instance);
+const subject = await start(instance, runId);
 
 let cpuAtEmit = process.cpuUsage();
 

@@ -8,6 +8,8 @@ export interface SubjectSpec {
   file: string;
   /** Server processes; the load generator spreads clients over them, events are emitted on the first. */
   instances: number;
+  /** Measured only where this is present (checked by bench/availability.ts). */
+  needs?: 'fastify-platform' | 'redis-transport';
 }
 
 /** The yardstick every ratio is taken against. */
@@ -18,8 +20,6 @@ export const SUBJECTS: SubjectSpec[] = [
   { key: 'nest-sse', label: 'Nest @Sse() + Subject', file: 'nest-sse', instances: 1 },
   { key: 'better-sse', label: 'better-sse channel', file: 'better-sse', instances: 1 },
   { key: 'hub-express', label: 'nestjs-sse-hub, Express', file: 'hub-express', instances: 1 },
-  // Once the Fastify platform lands: a copy of hub-express.subject.ts with FastifyAdapter, then
-  // { key: 'hub-fastify', label: 'nestjs-sse-hub, Fastify', file: 'hub-fastify', instances: 1 },
-  // Once the Redis transport lands: hub-express with the Redis transport, then
-  // { key: 'hub-redis', label: 'nestjs-sse-hub, Redis ×2', file: 'hub-redis', instances: 2 },
+  { key: 'hub-fastify', label: 'nestjs-sse-hub, Fastify', file: 'hub-fastify', instances: 1, needs: 'fastify-platform' },
+  { key: 'hub-redis', label: 'nestjs-sse-hub, Express, Redis ×2', file: 'hub-redis', instances: 2, needs: 'redis-transport' },
 ];

@@ -14,5 +14,8 @@ export interface BenchSubject {
   close(): Promise<void>;
 }
 
-/** Starts a subject. `instance` tells the instances of a multi-instance subject apart. */
-export type StartSubject = (instance: number) => Promise<BenchSubject>;
+/**
+ * Starts a subject. `instance` tells the instances of a multi-instance subject
+ * apart; `runId` is shared by the instances of one run and new for every run.
+ */
+export type StartSubject = (instance: number, runId: string) => Promise<BenchSubject>;
