@@ -133,13 +133,18 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
     result.errors = connected.errors + connected.badStatus + connected.closedEarly;
     if (connected.heads !== scenario.clients) {
       result.note = `only ${connected.heads}/${scenario.clients} connected (${connected.errorSample || 'no error'})`;
+    } else if (result.errors > 0) {
+      result.note = `${result.errors} connection errors (${connected.errorSample || 'closed early'})`;
     }
     // Reachable, not merely answered: wait until the servers count every client.
     const deadline = Date.now() + 60_000;
     for (;;) {
       const counts = await Promise.all(servers.map((server) => ask<{ connections: number }>(server, { type: 'connections' })));
       if (sum(counts.map((count) => count.connections)) >= connected.heads) break;
-      if (Date.now() > deadline) throw new Error(`servers never counted ${connected.heads} connections`);
+      if (Date.now() > deadline) {
+        const counted = sum(counts.map((count) => count.connections));
+        throw new Error(`servers counted ${counted}, not ${connected.heads} connections${result.note ? `; ${result.note}` : ''}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const after = await Promise.all(servers.map((server) => ask<{ rss: number; heapUsed: number }>(server, { type: 'memory' })));

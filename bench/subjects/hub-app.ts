@@ -19,9 +19,9 @@ class FeedController {
 export async function startHub(
   adapter: AbstractHttpAdapter,
   // Loose on purpose: options of transports this tree may not have yet.
-  options: SseModuleOptions & Record<string, unknown> = {},
+  options: Record<string, unknown> = {},
 ): Promise<BenchSubject> {
-  @Module({ imports: [SseModule.forRoot(options)], controllers: [FeedController] })
+  @Module({ imports: [SseModule.forRoot(options as SseModuleOptions)], controllers: [FeedController] })
   class FeedModule {}
   const app = await NestFactory.create(FeedModule, adapter, { logger: false });
   await app.listen(0, '127.0.0.1');
