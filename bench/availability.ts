@@ -30,6 +30,11 @@ export async function unavailable(subject: SubjectSpec): Promise<string | undefi
     if (!existsSync(fileURLToPath(new URL('../lib/redis.js', import.meta.url)))) {
       return 'lib/redis.ts does not exist (the Redis transport has not landed on this tree)';
     }
+    try {
+      import.meta.resolve('ioredis');
+    } catch {
+      return 'ioredis is not installed';
+    }
     if (!(await redisAnswers())) return `no Redis answers at ${process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379'}`;
   }
   return undefined;

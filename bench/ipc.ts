@@ -34,6 +34,8 @@ export function ask<T>(child: ChildProcess, message: Record<string, unknown>, ti
 
 /** In a child: answers each request with what `handle` returns (or its error). */
 export function serve(handle: (request: IpcRequest) => Promise<Record<string, unknown>> | Record<string, unknown>): void {
+  // An orchestrator that died (or was stopped) takes its children with it.
+  process.on('disconnect', () => process.exit(1));
   process.on('message', (request: IpcRequest) => {
     Promise.resolve()
       .then(() => handle(request))

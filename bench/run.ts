@@ -67,7 +67,7 @@ function machineFacts(): string {
 
 const started = Date.now();
 const facts = machineFacts();
-const command = `npm run bench -- ${args.join(' ')}`.trim();
+const command = args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 console.log(`bench: ${subjects.map((s) => s.key).join(', ')} × ${scenarios.map((s) => s.key).join(', ')} × ${runs} run(s)`);
 
 const results: RunResult[] = [];

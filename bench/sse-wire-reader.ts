@@ -11,6 +11,11 @@ const CR = 13;
 const LF = 10;
 const SPACE = 32;
 const HASH = 35;
+const SEMICOLON = 59;
+const COLON = 58;
+const ZERO = 48;
+const D = 100;
+const A = 97;
 
 /** What a reader reports to whoever counts events. */
 export interface WireSink {
@@ -32,7 +37,7 @@ export class SseWireReader {
   private sizeText = '';
   private chunkLeft = 0;
   private crlfLeft = 0;
-  private line = '';
+  private carry: Buffer | undefined;
   private pendingSeq = -1;
   private pendingEmitted = 0;
 
@@ -78,7 +83,7 @@ export class SseWireReader {
         }
         case 'data': {
           const end = Math.min(length, offset + this.chunkLeft);
-          this.body(buffer.toString('latin1', offset, end));
+          this.body(buffer, offset, end);
           this.chunkLeft -= end - offset;
           offset = end;
           if (this.chunkLeft === 0) {
@@ -97,7 +102,7 @@ export class SseWireReader {
           break;
         }
         case 'raw':
-          this.body(buffer.toString('latin1', offset, length));
+          this.body(buffer, offset, length);
           return;
         case 'done':
           return;
@@ -113,28 +118,39 @@ export class SseWireReader {
     this.sink.head(this, status, isEventStream);
   }
 
-  /** SSE lines; an event is dispatched at the blank line that ends it. */
-  private body(piece: string): void {
-    const text = this.line.length === 0 ? piece : this.line + piece;
-    let start = 0;
-    let newline: number;
-    while ((newline = text.indexOf('\n', start)) !== -1) {
-      if (newline === start) {
-        if (this.pendingSeq >= 0) this.dispatch();
-      } else if (text.startsWith('data:', start)) {
-        // One optional space after the colon (better-sse writes none).
-        const value = text.charCodeAt(start + 5) === SPACE ? start + 6 : start + 5;
-        if (text.charCodeAt(value) !== HASH) {
-          start = newline + 1;
-          continue;
-        }
-        const semicolon = text.indexOf(';', value + 1);
-        this.pendingSeq = Number(text.slice(value + 1, semicolon));
-        this.pendingEmitted = Number(text.slice(semicolon + 1, text.indexOf(';', semicolon + 1)));
-      }
-      start = newline + 1;
+  /**
+   * SSE lines, read as bytes (no string per read: the load generator must
+   * outrun the fastest server); an event is dispatched at the blank line that
+   * ends it. A line cut by a read or chunk boundary waits in `carry`.
+   */
+  private body(buffer: Buffer, start: number, end: number): void {
+    if (this.carry) {
+      buffer = Buffer.concat([this.carry, buffer.subarray(start, end)]);
+      start = 0;
+      end = buffer.length;
+      this.carry = undefined;
     }
-    this.line = start === text.length ? '' : text.slice(start);
+    let line = start;
+    while (line < end) {
+      const newline = buffer.indexOf(LF, line);
+      if (newline === -1 || newline >= end) break;
+      if (newline === line) {
+        if (this.pendingSeq >= 0) this.dispatch();
+      } else if (newline - line > 6 && buffer[line] === D && buffer[line + 1] === A && buffer[line + 4] === COLON) {
+        // `data:` then one optional space (better-sse writes none), then `#<seq>;<µs>;`.
+        let at = buffer[line + 5] === SPACE ? line + 6 : line + 5;
+        if (buffer[at] === HASH) {
+          let seq = 0;
+          for (at++; buffer[at] !== SEMICOLON; at++) seq = seq * 10 + buffer[at] - ZERO;
+          let emitted = 0;
+          for (at++; buffer[at] !== SEMICOLON; at++) emitted = emitted * 10 + buffer[at] - ZERO;
+          this.pendingSeq = seq;
+          this.pendingEmitted = emitted;
+        }
+      }
+      line = newline + 1;
+    }
+    if (line < end) this.carry = Buffer.from(buffer.subarray(line, end));
   }
 
   private dispatch(): void {
