@@ -16,6 +16,7 @@ import { SCENARIOS } from './scenarios.js';
 import { SUBJECTS, YARDSTICK } from './subjects/index.js';
 import { summarize } from './summary.js';
 import { unavailable } from './availability.js';
+import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 
 const args = process.argv.slice(2);
@@ -89,7 +90,7 @@ for (const scenario of scenarios) {
 }
 
 const rows = summarize(results, subjects, scenarios);
-const tables = markdownTables(rows);
+const tables = `${markdownTables(rows)}\n${targetsTable(rows, results)}`;
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 console.log(`\n${tables}\n(${minutes} min)`);
 

@@ -1,12 +1,13 @@
 /**
- * Write coalescing: the frames a connection gets within one event-loop turn
- * reach its socket in one write at the end of the turn (setImmediate), not one
- * write each. A socket write is the costly part of a send (on Express each
+ * Write coalescing: the frames a connection gets within one tick (the
+ * synchronous run of a callback and the promise continuations it starts) reach
+ * its socket in one write when the tick ends (process.nextTick: no later than
+ * Node's own auto-cork of `res.write`), not one write each. A socket write is the costly part of a send (on Express each
  * `res.write()` also runs megamorphic, see bench/RESULTS.md), so a burst of
  * sends costs one write per connection instead of one per frame.
  *
  * Nothing is allocated per recipient: each frame is appended once to a
- * journal of the turn, whatever the number of connections it goes to, and a
+ * journal of the tick, whatever the number of connections it goes to, and a
  * connection only notes the range of journal entries it got. Connections that
  * got the same range (a broadcast) share one concatenated chunk. A connection
  * that got frames others did not in between keeps its own list (the rare case).
@@ -18,7 +19,7 @@ export interface SseOutboxSink {
   writeChunk(chunk: Buffer): void;
 }
 
-// The frames of the current turn, and the outboxes holding some, in the order
+// The frames of the current tick, and the outboxes holding some, in the order
 // they got their first frame. Swapped with spares at each flush.
 let journal: Buffer[] = [];
 let waiting: SseOutbox[] = [];
@@ -30,7 +31,7 @@ function flushTurn(): void {
   scheduled = false;
   const frames = journal;
   const outboxes = waiting;
-  // Frames queued while flushing (by code a write triggers) belong to the next turn.
+  // Frames queued while flushing (by code a write triggers) belong to the next tick.
   journal = spareJournal;
   waiting = spareWaiting;
   let shared: Map<number, Buffer> | undefined;
@@ -52,9 +53,9 @@ function flushTurn(): void {
   spareWaiting = outboxes;
 }
 
-/** The frames of one connection waiting for the end of the turn. */
+/** The frames of one connection waiting for the end of the tick. */
 export class SseOutbox {
-  // A range [first, last] of `source` (the journal of the turn it was filled in); first < 0 when empty.
+  // A range [first, last] of `source` (the journal of the tick it was filled in); first < 0 when empty.
   private first = -1;
   private last = -1;
   private source: Buffer[] = journal;
@@ -63,12 +64,12 @@ export class SseOutbox {
 
   constructor(private readonly sink: SseOutboxSink) {}
 
-  /** True when nothing waits for the end of the turn. */
+  /** True when nothing waits for the end of the tick. */
   get isEmpty(): boolean {
     return this.first < 0;
   }
 
-  /** Queues a frame; it goes out with the others of this turn, in order. */
+  /** Queues a frame; it goes out with the others of this tick, in order. */
   push(frame: Buffer): void {
     let index = journal.length - 1;
     // A broadcast pushes the same buffer for each recipient in a row: one journal entry.
@@ -79,7 +80,7 @@ export class SseOutbox {
       waiting.push(this);
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flushTurn);
+        process.nextTick(flushTurn);
       }
     } else if (this.own) {
       this.own.push(frame);
@@ -92,7 +93,7 @@ export class SseOutbox {
     }
   }
 
-  /** Writes what waits now rather than at the end of the turn (before an end, a replay, a ping). */
+  /** Writes what waits now rather than at the end of the tick (before an end, a replay, a ping). */
   flush(): void {
     if (this.first < 0) return;
     const chunk = this.own ? Buffer.concat(this.own) : this.chunk();

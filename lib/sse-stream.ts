@@ -55,7 +55,7 @@ export class SseStream implements SseContext, SseOutboxSink {
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
   private closeListeners: Array<() => void> = [];
-  /** Frames of this turn, written together at its end. */
+  /** Frames of this tick, written together at its end. */
   private readonly outbox = new SseOutbox(this);
   private readonly writer: SseResponseWriter;
   /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
@@ -146,7 +146,7 @@ export class SseStream implements SseContext, SseOutboxSink {
     return true;
   }
 
-  /** Writes the frames of one turn (the outbox calls this). @internal */
+  /** Writes the frames of one tick (the outbox calls this). @internal */
   writeChunk(chunk: Buffer): void {
     if (this.state !== 'open') return;
     const belowHighWaterMark = this.writer.write(chunk);

@@ -91,7 +91,7 @@ describe.each(platforms)('write coalescing ($name)', (platform) => {
     for (const client of [red, blue, alone]) client.close();
   });
 
-  it('sends the frames of one turn in one write, each frame whole, and sse.close after them', async () => {
+  it('sends the frames of one tick in one write, each frame whole, and sse.close after them', async () => {
     const open = rawChunks(`${t.url}/feed?room=red`, (body) => body.includes('sse.close'));
     // The raw client is registered once the hub counts it.
     const hub = t.app.get(SseHub);
@@ -101,7 +101,7 @@ describe.each(platforms)('write coalescing ($name)', (platform) => {
     }
     await request(`${t.url}/burst`, { method: 'POST', body: { clientId: 'nobody', close: true } });
     const { chunks, body } = await open;
-    // One chunk for sse.open, one for the whole burst and its close.
+    // One chunk for sse.open, one for the whole burst (one tick) and its close.
     expect(chunks).toBe(2);
     const frames = body.split('\n\n').filter(Boolean);
     expect(frames[0]).toContain('event: sse.open');

@@ -15,7 +15,7 @@ class RecordingSink implements SseOutboxSink {
 const frame = (text: string) => Buffer.from(text);
 
 describe('SseOutbox (write coalescing)', () => {
-  it('writes nothing before the end of the turn, then all frames of the turn in one chunk, in order', async () => {
+  it('writes nothing before the end of the tick, then all frames of the tick in one chunk, in order', async () => {
     const sink = new RecordingSink();
     const outbox = new SseOutbox(sink);
     outbox.push(frame('a'));
@@ -76,7 +76,7 @@ describe('SseOutbox (write coalescing)', () => {
     expect(sink.text).toEqual(['pp']);
   });
 
-  it('flush() writes at once what waits, and the end of the turn writes only what came after', async () => {
+  it('flush() writes at once what waits, and the end of the tick writes only what came after', async () => {
     const sink = new RecordingSink();
     const outbox = new SseOutbox(sink);
     outbox.push(frame('a'));
@@ -89,10 +89,10 @@ describe('SseOutbox (write coalescing)', () => {
     expect(sink.text).toEqual(['a', 'b']);
   });
 
-  it('keeps order when a write pushes more frames while the turn is being flushed', async () => {
+  it('keeps order when a write pushes more frames while the tick is being flushed', async () => {
     const later = new RecordingSink();
     const laterOutbox = new SseOutbox(later);
-    // The first connection's write sends to a connection not yet flushed in this turn.
+    // The first connection's write sends to a connection not yet flushed in this tick.
     const first = new SseOutbox({
       writeChunk(chunk) {
         expect(later.chunks).toHaveLength(0);
