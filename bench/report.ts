@@ -60,73 +60,87 @@ export function markdownTables(rows: SummaryRow[]): string {
 const PALETTE = ['#7f7f7f', '#d62728', '#ff7f0e', '#1f77b4', '#17becf', '#2ca02c', '#9467bd'];
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Two panels: events/s relative to node:http per scenario, and RSS per idle connection. */
-export function svgChart(rows: SummaryRow[], caption: string): string {
-  const subjects = [...new Map(rows.map((row) => [row.subject.key, row.subject])).values()];
-  const busyScenarios = [...new Map(rows.filter((r) => r.scenario.events > 0).map((r) => [r.scenario.key, r.scenario])).values()];
-  const idleRows = rows.filter((row) => row.scenario.events === 0);
-  const width = 960;
-  const height = 470;
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-  );
-  // Panel 1: throughput ratio.
-  const p1 = { x: 60, y: 50, w: 560, h: 330 };
-  const maxRatio = Math.max(1.2, ...rows.filter((r) => r.scenario.events > 0).map((r) => r.throughputRatio).filter(Number.isFinite)) * 1.1;
-  const y1 = (value: number) => p1.y + p1.h - (value / maxRatio) * p1.h;
-  out.push(`<text x="${p1.x}" y="28" font-size="15" font-weight="bold">Delivered events/s, relative to node:http (same run)</text>`);
-  for (let tick = 0; tick <= maxRatio; tick += maxRatio > 3 ? 0.5 : 0.25) {
-    out.push(
-      `<line x1="${p1.x}" x2="${p1.x + p1.w}" y1="${y1(tick)}" y2="${y1(tick)}" stroke="#e5e5e5"/>`,
-      `<text x="${p1.x - 6}" y="${y1(tick) + 4}" text-anchor="end">${tick.toFixed(2)}×</text>`,
-    );
+interface Panel {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  title: string;
+  /** One group of bars per entry, one bar per subject. */
+  groups: Array<{ label: string; values: Array<number | undefined> }>;
+  format: (value: number) => string;
+  /** A dashed reference line (1.0× for ratios). */
+  reference?: number;
+}
+
+function panel(out: string[], p: Panel): void {
+  const values = p.groups.flatMap((g) => g.values).filter((v): v is number => v !== undefined && Number.isFinite(v));
+  const max = Math.max(p.reference ?? 0, ...values, 1e-9) * 1.12;
+  const y = (value: number) => p.y + p.h - (value / max) * p.h;
+  out.push(`<text x="${p.x}" y="${p.y - 22}" font-size="14" font-weight="bold">${escape(p.title)}</text>`);
+  out.push(`<line x1="${p.x}" x2="${p.x + p.w}" y1="${p.y + p.h}" y2="${p.y + p.h}" stroke="#333"/>`);
+  if (p.reference !== undefined) {
+    out.push(`<line x1="${p.x}" x2="${p.x + p.w}" y1="${y(p.reference)}" y2="${y(p.reference)}" stroke="#333" stroke-dasharray="5,3"/>`);
   }
-  out.push(`<line x1="${p1.x}" x2="${p1.x + p1.w}" y1="${y1(1)}" y2="${y1(1)}" stroke="#333" stroke-dasharray="5,3"/>`);
-  const groupWidth = p1.w / Math.max(1, busyScenarios.length);
-  const barWidth = (groupWidth * 0.8) / Math.max(1, subjects.length);
-  busyScenarios.forEach((scenario, g) => {
-    const gx = p1.x + g * groupWidth + groupWidth * 0.1;
-    subjects.forEach((subject, s) => {
-      const row = rows.find((r) => r.scenario.key === scenario.key && r.subject.key === subject.key);
-      if (!row || !Number.isFinite(row.throughputRatio)) return;
+  const groupWidth = p.w / Math.max(1, p.groups.length);
+  p.groups.forEach((group, g) => {
+    const barWidth = (groupWidth * 0.84) / Math.max(1, group.values.length);
+    const gx = p.x + g * groupWidth + groupWidth * 0.08;
+    group.values.forEach((value, s) => {
+      if (value === undefined || !Number.isFinite(value)) return;
       const x = gx + s * barWidth;
-      const top = y1(row.throughputRatio);
       out.push(
-        `<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(p1.y + p1.h - top).toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"/>`,
-        `<text x="${(x + barWidth / 2).toFixed(1)}" y="${(top - 4).toFixed(1)}" text-anchor="middle" font-size="10">${row.throughputRatio.toFixed(2)}</text>`,
+        `<rect x="${x.toFixed(1)}" y="${y(value).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(p.y + p.h - y(value)).toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"/>`,
+        `<text x="${(x + barWidth / 2 - 1).toFixed(1)}" y="${(y(value) - 4).toFixed(1)}" text-anchor="middle" font-size="9">${p.format(value)}</text>`,
       );
     });
-    out.push(`<text x="${(gx + groupWidth * 0.4).toFixed(1)}" y="${p1.y + p1.h + 18}" text-anchor="middle">${escape(scenario.label)}</text>`);
+    out.push(`<text x="${(gx + groupWidth * 0.42).toFixed(1)}" y="${p.y + p.h + 16}" text-anchor="middle" font-size="11">${escape(group.label)}</text>`);
   });
-  // Panel 2: RSS per idle connection.
-  const p2 = { x: 700, y: 50, w: 230, h: 330 };
-  out.push(`<text x="${p2.x - 20}" y="28" font-size="15" font-weight="bold">RSS per idle connection (KB)</text>`);
-  const maxKb = Math.max(1, ...idleRows.map((r) => r.rssPerConnection / 1024).filter(Number.isFinite)) * 1.15;
-  const y2 = (kb: number) => p2.y + p2.h - (kb / maxKb) * p2.h;
-  out.push(`<line x1="${p2.x}" x2="${p2.x + p2.w}" y1="${p2.y + p2.h}" y2="${p2.y + p2.h}" stroke="#333"/>`);
-  const bar2 = p2.w / Math.max(1, subjects.length);
-  subjects.forEach((subject, s) => {
-    const row = idleRows.find((r) => r.subject.key === subject.key);
-    if (!row || !Number.isFinite(row.rssPerConnection)) return;
-    const kb = row.rssPerConnection / 1024;
-    const x = p2.x + s * bar2;
-    out.push(
-      `<rect x="${x.toFixed(1)}" y="${y2(kb).toFixed(1)}" width="${(bar2 - 6).toFixed(1)}" height="${(p2.y + p2.h - y2(kb)).toFixed(1)}" fill="${PALETTE[s % PALETTE.length]}"/>`,
-      `<text x="${(x + (bar2 - 6) / 2).toFixed(1)}" y="${(y2(kb) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${kb.toFixed(1)}</text>`,
-    );
+}
+
+/** Three panels: events/s relative to node:http, server CPU per delivered event, RSS per idle connection. */
+export function svgChart(rows: SummaryRow[], caption: string): string {
+  const subjects = [...new Map(rows.map((row) => [row.subject.key, row.subject])).values()];
+  const busy = [...new Map(rows.filter((r) => r.scenario.events > 0).map((r) => [r.scenario.key, r.scenario])).values()];
+  const idle = [...new Map(rows.filter((r) => r.scenario.events === 0).map((r) => [r.scenario.key, r.scenario])).values()];
+  const cell = (scenario: string, subject: string, pick: (row: SummaryRow) => number) => {
+    const row = rows.find((r) => r.scenario.key === scenario && r.subject.key === subject);
+    return row ? pick(row) : undefined;
+  };
+  const short = (label: string) => label.replace(' clients × ', ' × ').replace(' events', '').replace(' idle clients', ' idle');
+  const width = 1240;
+  const height = 470;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+  ];
+  panel(out, {
+    x: 30, y: 60, w: 520, h: 300,
+    title: 'Delivered events/s ÷ node:http (same run, burst)',
+    groups: busy.map((sc) => ({ label: short(sc.label), values: subjects.map((su) => cell(sc.key, su.key, (r) => r.throughputRatio)) })),
+    format: (v) => v.toFixed(2),
+    reference: 1,
   });
-  if (idleRows[0]) out.push(`<text x="${p2.x + p2.w / 2}" y="${p2.y + p2.h + 18}" text-anchor="middle">${escape(idleRows[0].scenario.label)}</text>`);
-  // Legend and caption.
+  panel(out, {
+    x: 600, y: 60, w: 400, h: 300,
+    title: 'Server CPU per delivered event (µs)',
+    groups: busy.map((sc) => ({ label: short(sc.label), values: subjects.map((su) => cell(sc.key, su.key, (r) => r.cpuMicrosPerEvent)) })),
+    format: (v) => v.toFixed(1),
+  });
+  panel(out, {
+    x: 1050, y: 60, w: 170, h: 300,
+    title: 'RSS / idle conn (KB)',
+    groups: idle.map((sc) => ({ label: short(sc.label), values: subjects.map((su) => cell(sc.key, su.key, (r) => r.rssPerConnection / 1024)) })),
+    format: (v) => v.toFixed(1),
+  });
   subjects.forEach((subject, s) => {
-    const x = 60 + (s % 4) * 220;
-    const y = 420 + Math.floor(s / 4) * 18;
+    const x = 30 + (s % 4) * 300;
+    const y = 410 + Math.floor(s / 4) * 18;
     out.push(
       `<rect x="${x}" y="${y - 10}" width="12" height="12" fill="${PALETTE[s % PALETTE.length]}"/>`,
       `<text x="${x + 18}" y="${y}">${escape(subject.label)}</text>`,
     );
   });
-  out.push(`<text x="60" y="${height - 8}" font-size="10" fill="#555">${escape(caption)}</text>`, '</svg>', '');
+  out.push(`<text x="30" y="${height - 8}" font-size="10" fill="#555">${escape(caption)}</text>`, '</svg>', '');
   return out.join('\n');
 }
