@@ -7,6 +7,8 @@ export { SseHub } from './sse-hub.service.js';
 export { SseConnection } from './decorators/sse-connection.decorator.js';
 export { SseContext } from './decorators/sse-context.decorator.js';
 export { OnSseConnect, OnSseDisconnect } from './decorators/on-sse-lifecycle.decorator.js';
+export { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+export { MemoryTransport } from './transports/memory.transport.js';
 export type { SseClientBinding } from './sse-client-id.service.js';
 export * from './errors/index.js';
 export type * from './interfaces/index.js';

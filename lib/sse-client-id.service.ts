@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SseSettings } from './sse-settings.js';
-import { assertIdentifier } from './sse.validation.js';
+import { assertIdentifier, isValidIdentifier } from './sse.validation.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
 
@@ -34,7 +34,7 @@ export class SseClientIds {
 
   /** True when the id has the signed form `s:<id>.<signature>` (says nothing of its validity). */
   isSigned(id: string): boolean {
-    return id.startsWith(SIGNED_PREFIX) && id.lastIndexOf('.') > SIGNED_PREFIX.length;
+    return typeof id === 'string' && id.startsWith(SIGNED_PREFIX) && id.lastIndexOf('.') > SIGNED_PREFIX.length;
   }
 
   /**
@@ -42,7 +42,8 @@ export class SseClientIds {
    * signing, only a signed id whose signature matches (and, when strict, the binding).
    */
   isValid(id: string, binding: SseClientBinding = {}): boolean {
-    if (typeof id !== 'string') return false;
+    // An id that could never be used (empty, too long, control characters) is never valid.
+    if (!isValidIdentifier(id)) return false;
     if (!this.settings.signing) return true;
     return this.isSigned(id) && this.verify(id, binding);
   }

@@ -9,6 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { Observable, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
+import { SseDelivery } from './sse-delivery.js';
 import { SSE_CONNECTION_METADATA } from './sse.constants.js';
 import { SseMessages } from './sse.messages.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
@@ -35,6 +36,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly factory: SseConnectionFactory,
+    private readonly delivery: SseDelivery,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -64,17 +66,25 @@ export class SseConnectionInterceptor implements NestInterceptor {
         handler?.unsubscribe();
         finish();
       });
-      handler = next.handle().subscribe({
-        next: (value) => enqueue(() => this.stream(connection, value)),
-        error: (error: unknown) => enqueue(() => Promise.reject(error)),
-        complete: () =>
-          enqueue(() => {
-            connection.open();
-            if (connection.scope === 'local') connection.end('server');
-            else finish();
-          }),
-      });
-      if (connection.isClosed) handler.unsubscribe();
+      const run = () => {
+        if (connection.isClosed) return;
+        handler = next.handle().subscribe({
+          next: (value) => enqueue(() => this.stream(connection, value)),
+          error: (error: unknown) => enqueue(() => Promise.reject(error)),
+          complete: () =>
+            enqueue(() => {
+              connection.open();
+              if (connection.scope === 'local') connection.end('server');
+              else finish();
+            }),
+        });
+        if (connection.isClosed) handler.unsubscribe();
+      };
+      // A resuming client replays from this instance's history: with a cluster
+      // transport, first let it hold every send accepted elsewhere.
+      const catchingUp = connection.scope === 'global' && connection.lastEventId !== undefined ? this.delivery.catchUp() : undefined;
+      if (catchingUp) void catchingUp.then(run);
+      else run();
       return () => handler?.unsubscribe();
     });
   }
@@ -100,8 +110,10 @@ export class SseConnectionInterceptor implements NestInterceptor {
   ): void {
     if (!connection.isOpen && !connection.isClosed) {
       // Nothing written yet: Nest's exception filters answer with the real status.
-      connection.discard();
+      // The error goes out first: discarding runs the close listeners, which would
+      // otherwise complete the subscriber and swallow the error (no answer at all).
       subscriber.error(error);
+      connection.discard();
       return;
     }
     if (connection.isOpen) {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
 import type { SseStream, SseCloseReason, SseStreamHooks } from './sse-stream.js';
-import type { NormalizedTarget } from './sse.validation.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import type { SseTransport, SseTransportTarget } from './interfaces/sse-transport.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
 
 /** The global connections of one name, indexed for addressing without scanning. */
@@ -46,12 +47,14 @@ export class SseConnectionRegistry implements SseStreamHooks {
   readonly events$ = this.lifecycle.asObservable();
   private shuttingDown = false;
 
+  constructor(@Inject(SSE_TRANSPORT) private readonly transport: SseTransport) {}
+
   get isShuttingDown(): boolean {
     return this.shuttingDown;
   }
 
-  /** {@inheritDoc SseStreamHooks.beforeOpen} */
-  beforeOpen(connection: SseStream): void {
+  /** {@inheritDoc SseStreamHooks.opened} */
+  opened(connection: SseStream): void {
     this.open.add(connection);
     if (connection.scope === 'global') {
       // A second connection with the same client id replaces the first (Pode keeps both).
@@ -60,8 +63,13 @@ export class SseConnectionRegistry implements SseStreamHooks {
       let index = this.byName.get(connection.name);
       if (!index) this.byName.set(connection.name, (index = new SseNameIndex()));
       index.add(connection);
+      this.transport.register(connection);
     }
+    // After sse.open, so that a welcome event sent by a listener never precedes it.
     this.lifecycle.next({ type: 'connect', connection: connection.info() });
+    // A handler that was still pending when shutdown began opens too late for
+    // closeAll(); left open, it would keep the HTTP server (and app.close()) waiting.
+    if (this.shuttingDown) connection.end('shutdown');
   }
 
   /** {@inheritDoc SseStreamHooks.closed} */
@@ -70,6 +78,7 @@ export class SseConnectionRegistry implements SseStreamHooks {
     const index = this.byName.get(connection.name);
     if (index && connection.scope === 'global') {
       index.delete(connection);
+      this.transport.unregister(connection);
       // A name with no clients left is gone (Pode leaves it behind).
       if (index.all.size === 0) this.byName.delete(connection.name);
     }
@@ -77,11 +86,14 @@ export class SseConnectionRegistry implements SseStreamHooks {
   }
 
   /** Calls `visit` once per connection the target addresses; returns how many. */
-  forEachTarget(target: NormalizedTarget, visit: (connection: SseStream) => void): number {
+  forEachTarget(target: SseTransportTarget, visit: (connection: SseStream) => void): number {
     let count = 0;
     const { groups, clientIds } = target;
-    for (const name of target.names) {
-      const index = this.byName.get(name);
+    const { names } = target;
+    for (let n = 0; n < names.length; n++) {
+      // Skip a name listed twice, or its clients would get the event twice.
+      if (names.indexOf(names[n]) !== n) continue;
+      const index = this.byName.get(names[n]);
       if (!index) continue;
       if (clientIds) {
         for (let i = 0; i < clientIds.length; i++) {

@@ -1,10 +1,22 @@
-import { BadRequestException, Injectable, NotFoundException, type PipeTransform } from '@nestjs/common';
+import {
+  BadRequestException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+  type PipeTransform,
+} from '@nestjs/common';
+import { SseTransportError } from './errors/sse-transport.error.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_HEADERS } from './sse.constants.js';
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
 import { connectionOf, readHeader } from './sse-request.js';
+import { SseDelivery } from './sse-delivery.js';
+import { SseRemoteContext } from './sse-remote-context.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 
 /**
@@ -12,16 +24,19 @@ import type { SseContext } from './interfaces/sse-context.interface.js';
  * `@SseStream()` route, else the open global connection the request names
  * with `X-Sse-Name` + `X-Sse-Client-Id` (+ `X-Sse-Group`) — Pode's
  * `X-Pode-Sse-*` headers. 400 when they are missing or badly signed, 404 when
- * no such connection is open.
+ * no such connection is open. With a cluster transport, a connection open on
+ * another instance is found too (its context sends and closes through the cluster).
  */
 @Injectable()
-export class SseContextPipe implements PipeTransform<object, SseContext> {
+export class SseContextPipe implements PipeTransform<object, Promise<SseContext>> {
   constructor(
     private readonly registry: SseConnectionRegistry,
     private readonly factory: SseConnectionFactory,
+    private readonly delivery: SseDelivery,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {}
 
-  transform(request: object): SseContext {
+  async transform(request: object): Promise<SseContext> {
     const own = connectionOf(request);
     if (own) return own;
     const name = readHeader(request, SSE_HEADERS.name);
@@ -33,10 +48,21 @@ export class SseContextPipe implements PipeTransform<object, SseContext> {
       throw new BadRequestException(SseMessages.invalidIdentifier('group', group, 256));
     }
     this.factory.verifyPresentedClientId(request, clientId);
-    const connection = this.registry.find(name, clientId);
+    const connection = this.registry.find(name, clientId) ?? (await this.findElsewhere(name, clientId));
     if (!connection || (group !== undefined && connection.group !== group)) {
       throw new NotFoundException(SseMessages.unknownConnection());
     }
     return connection;
+  }
+
+  private async findElsewhere(name: string, clientId: string): Promise<SseContext | undefined> {
+    try {
+      const peer = await this.transport.find?.(name, clientId);
+      return peer && new SseRemoteContext(name, clientId, peer, this.delivery, this.transport);
+    } catch (error) {
+      // The cluster cannot be asked right now: say so rather than "not found".
+      if (error instanceof SseTransportError) throw new ServiceUnavailableException(error.message);
+      throw error;
+    }
   }
 }

@@ -2,20 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SseEventIds } from './sse-event-ids.js';
 import { SseHistory, type SseReplay, type SseReplayReader } from './sse-history.js';
 import { SseSettings } from './sse-settings.js';
-import { encodeEventText } from './sse-frame.encoder.js';
+import { encodeEventBody } from './sse-frame.encoder.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 import type { NormalizedTarget } from './sse.validation.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
 import type { SseStats } from './interfaces/sse-stats.interface.js';
+import type {
+  SseEncodedEvents,
+  SsePreparedEvents,
+  SseTransport,
+  SseTransportTarget,
+} from './interfaces/sse-transport.interface.js';
 
 /** Events encoded once, ready to record and write. */
-export interface SsePreparedSend {
-  /** Each event's id, in order. */
-  readonly ids: readonly string[];
-  /** Each event's frame, in order (history keeps these). */
-  readonly frames: readonly Buffer[];
-  /** All frames in one buffer: what every live recipient gets, in one write. */
-  readonly frame: Buffer;
-}
+export type SsePreparedSend = SsePreparedEvents;
 
 /** The counters of `SseStats` this side of the registry keeps. */
 export type SseDeliveryCounters = Omit<SseStats, 'connections' | 'connectionsByName'>;
@@ -40,29 +40,60 @@ export class SseDelivery {
     settings: SseSettings,
     private readonly ids: SseEventIds,
     @Inject(SseHistory) private readonly history: SseHistory,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.maxBufferedBytes = settings.maxBufferedBytes;
   }
 
   /**
-   * Gives every event an id (the caller's, else a generated one) and encodes
-   * each once; the result's `frame` is what every recipient gets (one buffer,
-   * so that nothing lands between the events). Throws `SseInvalidArgumentError`
-   * for a bad event, before anything is recorded or written.
+   * Encodes every event once, without its id (the transport decides generated
+   * ids). Throws `SseInvalidArgumentError` for a bad event, before anything is
+   * recorded or written.
    */
-  prepare(events: SseEvent<unknown> | readonly SseEvent<unknown>[]): SsePreparedSend {
+  encode(events: SseEvent<unknown> | readonly SseEvent<unknown>[]): SseEncodedEvents {
     const list: readonly SseEvent<unknown>[] = Array.isArray(events) ? events : [events as SseEvent<unknown>];
-    const ids: string[] = new Array(list.length);
-    const frames: Buffer[] = new Array(list.length);
+    const texts: string[] = new Array(list.length);
+    const ids: Array<string | undefined> = new Array(list.length);
     for (let i = 0; i < list.length; i++) {
-      ids[i] = list[i]?.id ?? this.ids.next();
-      frames[i] = Buffer.from(encodeEventText(list[i], ids[i]));
+      texts[i] = encodeEventBody(list[i]);
+      ids[i] = list[i].id;
+    }
+    return { texts, ids };
+  }
+
+  /**
+   * Gives every event an id (the caller's, else one from this instance's
+   * generator) and makes its frame; the result's `frame` is what every
+   * recipient gets (one buffer, so that nothing lands between the events).
+   */
+  prepare(encoded: SseEncodedEvents): SsePreparedSend {
+    const { texts } = encoded;
+    const ids: string[] = new Array(texts.length);
+    const frames: Buffer[] = new Array(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      ids[i] = encoded.ids[i] ?? this.ids.next();
+      frames[i] = Buffer.from(`id: ${ids[i]}\n${texts[i]}`);
     }
     return { ids, frames, frame: frames.length === 1 ? frames[0] : Buffer.concat(frames) };
   }
 
+  /**
+   * Hands a send to the transport, which records and writes it on every
+   * instance; resolves with how many connections it addressed.
+   */
+  async publish(target: SseTransportTarget, encoded: SseEncodedEvents): Promise<number> {
+    const delivered = await this.transport.publish(target, encoded);
+    this.counters.eventsSent += encoded.texts.length;
+    return delivered;
+  }
+
+  /** Resolves once this instance holds every send accepted so far (see `SseTransport.catchUp`). */
+  catchUp(): Promise<void> | undefined {
+    return this.transport.catchUp?.();
+  }
+
   /** Records prepared events with their target; call it right before writing them to live connections. */
-  record(target: NormalizedTarget, prepared: SsePreparedSend): void {
+  record(target: SseTransportTarget, prepared: SsePreparedSend): void {
     // A copy: the caller may reuse its arrays after send().
     const recorded: NormalizedTarget = {
       names: [...target.names],
@@ -72,7 +103,6 @@ export class SseDelivery {
     const sentAt = Date.now();
     const { ids, frames } = prepared;
     for (let i = 0; i < ids.length; i++) this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt });
-    this.counters.eventsSent += ids.length;
   }
 
   /** What a connection reconnecting with `lastEventId` missed, counted as a replay or a gap. */

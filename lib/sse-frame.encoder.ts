@@ -24,19 +24,28 @@ function dataText(data: unknown): string {
 }
 
 /**
+ * Encodes one event as the text of one frame without its `id:` line (which
+ * comes first, added once the id is known). Throws `SseInvalidArgumentError`
+ * before producing anything for a bad event (its `id` included).
+ */
+export function encodeEventBody(event: SseEvent<unknown>): string {
+  assertEvent(event);
+  let frame = '';
+  if (event.event !== undefined) frame += `event: ${event.event}\n`;
+  if (event.retry !== undefined) frame += `retry: ${event.retry}\n`;
+  for (const line of dataText(event.data).split(LINE_BREAK)) frame += `data: ${line}\n`;
+  return `${frame}\n`;
+}
+
+/**
  * Encodes one event as the text of one frame (fields, then the blank line).
  * Throws `SseInvalidArgumentError` before producing anything for a bad event.
  * `id` replaces the event's own id (a generated one, already safe).
  */
 export function encodeEventText(event: SseEvent<unknown>, id?: string): string {
-  assertEvent(event);
+  const body = encodeEventBody(event);
   id ??= event.id;
-  let frame = '';
-  if (id !== undefined) frame += `id: ${id}\n`;
-  if (event.event !== undefined) frame += `event: ${event.event}\n`;
-  if (event.retry !== undefined) frame += `retry: ${event.retry}\n`;
-  for (const line of dataText(event.data).split(LINE_BREAK)) frame += `data: ${line}\n`;
-  return `${frame}\n`;
+  return id === undefined ? body : `id: ${id}\n${body}`;
 }
 
 /**

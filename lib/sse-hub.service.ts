@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
@@ -12,6 +12,8 @@ import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js
 import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
 import type { SseStats } from './interfaces/sse-stats.interface.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 
 /**
  * Sends events to open connections and answers questions about them, from any
@@ -30,6 +32,7 @@ export class SseHub {
     private readonly ids: SseClientIds,
     private readonly settings: SseSettings,
     private readonly delivery: SseDelivery,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.events$ = registry.events$;
   }
@@ -42,17 +45,19 @@ export class SseHub {
    * reconnects in time gets it).
    *
    * Every event carries an `id:`: its own `id`, else a generated one
-   * (`<generation>-<sequence>`, ordered as strings within and across restarts).
+   * (`<generation>-<sequence>`, ordered as strings within and across restarts;
+   * with `RedisTransport`, `<ms>-<seq>` decided by Redis for the whole cluster).
    * Events are kept in the history of each target name for `Last-Event-ID` replay.
+   *
+   * With a cluster transport the promise resolves once the send was accepted
+   * for every instance (`delivered` counts the connections it addresses there)
+   * and rejects with `SseTransportError` when it was accepted nowhere.
    */
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
-    // Encoded once for every recipient, recorded before any live write.
-    const prepared = this.delivery.prepare(event);
-    this.delivery.record(normalized, prepared);
-    const { frame } = prepared;
-    const delivered = this.registry.forEachTarget(normalized, (connection) => connection.write(frame));
+    // Encoded once, here, for every recipient on every instance; recorded before any live write.
+    const delivered = await this.delivery.publish(normalized, this.delivery.encode(event));
     return { delivered };
   }
 
@@ -70,45 +75,40 @@ export class SseHub {
 
   /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */
   async close(target: SseTarget): Promise<number> {
-    const closing: Array<{ end(reason: 'server'): void }> = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => closing.push(connection));
-    for (const connection of closing) connection.end('server');
-    return closing.length;
+    return this.transport.close(normalizeTarget(target));
   }
 
   /** Names with at least one open global connection. */
   async names(): Promise<string[]> {
-    return this.registry.names();
+    return this.transport.names();
   }
 
   /** Groups with at least one open connection under `name` (ungrouped connections add nothing). */
   async groups(name: string): Promise<string[]> {
-    return this.registry.groups(assertIdentifier('name', name));
+    return this.transport.groups(assertIdentifier('name', name));
   }
 
   /** Client ids of the connections the target addresses. */
   async clientIds(target: SseTarget): Promise<string[]> {
-    const ids: string[] = [];
-    this.registry.forEachTarget(normalizeTarget(target), (connection) => ids.push(connection.clientId));
-    return ids;
+    return this.transport.clientIds(normalizeTarget(target));
   }
 
   /** True while at least one global connection is open under `name`. */
   async hasName(name: string): Promise<boolean> {
-    return this.registry.names().includes(assertIdentifier('name', name));
+    const wanted = assertIdentifier('name', name);
+    return (await this.transport.names()).includes(wanted);
   }
 
   /** True when a connection with the target's client id is open (the target must name a client id). */
   async exists(target: SseTarget): Promise<boolean> {
     const normalized = normalizeTarget(target);
     if (!normalized.clientIds) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
-    return this.registry.forEachTarget(normalized, () => undefined) > 0;
+    return (await this.transport.count(normalized)) > 0;
   }
 
   /** How many global connections the target addresses; all of them without a target. */
   async count(target?: SseTarget): Promise<number> {
-    if (target === undefined) return this.registry.size;
-    return this.registry.forEachTarget(normalizeTarget(target), () => undefined);
+    return this.transport.count(target === undefined ? undefined : normalizeTarget(target));
   }
 
   /**
@@ -136,6 +136,10 @@ export class SseHub {
 
   /** The level in force for `name`: its own, else `'*'`'s, else `'name'`. */
   getBroadcastLevel(name: string): SseBroadcastLevel {
+    return this.levelOf(name === '*' ? name : assertIdentifier('name', name));
+  }
+
+  private levelOf(name: string): SseBroadcastLevel {
     const levels = this.settings.broadcastLevels;
     return levels.get(name) ?? levels.get('*') ?? 'name';
   }
@@ -158,7 +162,7 @@ export class SseHub {
 
   private violatedLevel(target: NormalizedTarget): { name: string; level: SseBroadcastLevel } | undefined {
     for (const name of target.names) {
-      const level = this.getBroadcastLevel(name);
+      const level = this.levelOf(name);
       const allowed =
         level === 'name' ||
         target.clientIds !== undefined ||

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { SseStream } from './sse-stream.js';
 
 /**
@@ -7,6 +7,15 @@ import type { SseStream } from './sse-stream.js';
  */
 type PlatformRequest = { raw?: IncomingMessage; headers?: IncomingMessage['headers']; query?: unknown; ip?: string };
 type PlatformResponse = { raw?: ServerResponse };
+/** The parts of a Fastify `FastifyReply` used here (public API; no import, Fastify stays optional). */
+type FastifyReplyLike = { raw: ServerResponse; getHeaders(): OutgoingHttpHeaders; hijack(): unknown };
+
+const isFastifyReply = (response: unknown): response is FastifyReplyLike =>
+  typeof response === 'object' &&
+  response !== null &&
+  (response as PlatformResponse).raw !== undefined &&
+  typeof (response as FastifyReplyLike).getHeaders === 'function' &&
+  typeof (response as FastifyReplyLike).hijack === 'function';
 
 export function rawRequest(request: unknown): IncomingMessage {
   return ((request as PlatformRequest).raw ?? request) as IncomingMessage;
@@ -41,11 +50,36 @@ export function remoteAddress(request: unknown): string | undefined {
 
 // A pending or open connection, found again from the objects Nest hands around.
 const connections = new WeakMap<object, SseStream>();
+// And back: the platform response of each connection, needed again when its stream opens.
+const platformResponses = new WeakMap<SseStream, object>();
 
 /** Links a connection to the platform request and response it was made from. */
 export function attachConnection(request: object, response: object, connection: SseStream): void {
   connections.set(request, connection);
   connections.set(response, connection);
+  platformResponses.set(connection, response);
+}
+
+/**
+ * Called when a stream writes its head: the platform lets go of the response.
+ *
+ * Express: nothing to do, headers the app set (`res.setHeader`, `cors`) are
+ * already on Node's response. Fastify keeps `reply.header()` values (guards,
+ * interceptors, `onRequest` / `preHandler` hooks) on the reply until
+ * `reply.send()`, which a stream never calls: they are copied to Node's response
+ * here, so that `writeHead` merges them under the SSE headers. `reply.hijack()`
+ * then tells Fastify the response is ours: it will not answer it when the
+ * handler returns, and its `handlerTimeout` does not destroy the open stream.
+ */
+export function takeOverResponse(connection: SseStream): void {
+  const reply = platformResponses.get(connection);
+  if (!isFastifyReply(reply) || reply.raw.headersSent) return;
+  const headers = reply.getHeaders();
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
+  reply.hijack();
 }
 
 /** The connection made from this request or response, if any. */

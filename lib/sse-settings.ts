@@ -53,6 +53,13 @@ export class SseSettings {
       opts.maxBufferedBytes === undefined
         ? DEFAULT_MAX_BUFFERED_BYTES
         : positiveInteger('maxBufferedBytes', opts.maxBufferedBytes, 1);
+    const levels: unknown = opts.broadcastLevels;
+    // Object.entries would silently read an array as names '0', '1', … and null as nothing.
+    if (levels !== undefined && (typeof levels !== 'object' || levels === null || Array.isArray(levels))) {
+      throw new SseInvalidArgumentError(
+        SseMessages.invalidOption('broadcastLevels', "an object of name or '*' to level", levels),
+      );
+    }
     for (const [name, level] of Object.entries(opts.broadcastLevels ?? {})) {
       this.broadcastLevels.set(name === '*' ? name : assertIdentifier('name', name), assertBroadcastLevel(level));
     }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from './sse-frame.encoder.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
 import { SseMessages } from './sse.messages.js';
+import { takeOverResponse } from './sse-request.js';
 import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
@@ -28,9 +29,10 @@ export interface SseStreamIdentity {
 export interface SseStreamHooks {
   /**
    * Called once the stream has opened: after `sse.open` and any replay were
-   * written, in the same synchronous step (global connections register here).
+   * written, in the same synchronous step (global connections register here,
+   * then connect listeners run, so what they send follows sse.open).
    */
-  beforeOpen(connection: SseStream): void;
+  opened(connection: SseStream): void;
   /** Called once, when the connection has closed for any reason. */
   closed(connection: SseStream): void;
 }
@@ -118,6 +120,8 @@ export class SseStream implements SseContext, SseOutboxSink {
     // HTTP/2 forbids the Connection header.
     if (this.request.httpVersionMajor < 2) headers['Connection'] = 'keep-alive';
     if (this.options.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
+    // Headers the app set through its platform (Fastify's reply) join the head; ours win.
+    takeOverResponse(this);
     this.response.removeHeader('Content-Length');
     this.response.writeHead(200, headers);
     this.write(
@@ -133,7 +137,7 @@ export class SseStream implements SseContext, SseOutboxSink {
     // ends, so once it has seen sse.open it can be reached. Listeners of the
     // connect event run last, so what they send follows sse.open and the replay.
     if (this.scope === 'global' && this.lastEventId !== undefined) this.replay(this.lastEventId);
-    if (this.isOpen) this.hooks.beforeOpen(this);
+    if (this.isOpen) this.hooks.opened(this);
   }
 
   /** Writes an encoded frame; false when the connection is closed. Opens a pending connection first. */
@@ -163,7 +167,7 @@ export class SseStream implements SseContext, SseOutboxSink {
   ping(): void {
     if (!this.isOpen) return;
     if (this.response.destroyed || this.request.socket.destroyed) return this.abort();
-    // Whatever waits goes first, so the ping never lands inside this turn's frames.
+    // Whatever waits goes first, so the ping never lands inside this tick's frames.
     this.outbox.flush();
     if (!this.isOpen) return;
     this.response.write(KEEP_ALIVE_FRAME, this.afterPing);
@@ -181,12 +185,12 @@ export class SseStream implements SseContext, SseOutboxSink {
       this.delivery.counters.eventsSent += Array.isArray(event) ? event.length : 1;
       return;
     }
-    const prepared = this.delivery.prepare(event);
+    const encoded = this.delivery.encode(event);
     // Opened before recording, so that this send is not also part of the opening replay.
     if (this.state === 'pending') this.open();
     if (!this.isOpen) throw this.closedError();
-    this.delivery.record({ names: [this.name], groups: undefined, clientIds: [this.clientId] }, prepared);
-    this.write(prepared.frame);
+    // Through the transport like any send: recorded in every instance's history, written here.
+    await this.delivery.publish({ names: [this.name], clientIds: [this.clientId] }, encoded);
   }
 
   /** {@inheritDoc SseContext.close} */

@@ -45,4 +45,12 @@ export const SseMessages = {
   shuttingDown: () => `${PREFIX} the server is shutting down.`,
   handlerFailed: () => `Internal server error`,
   lifecycleHandlerFailed: (where: string) => `${PREFIX} ${where} threw; the connection is not affected.`,
+  transportDown: (reason: string) =>
+    `${PREFIX} Redis is unreachable (${reason}); sends reject until it is back, local connections stay open.`,
+  transportBack: () => `${PREFIX} Redis is reachable again.`,
+  transportNotReady: (ms: number) =>
+    `${PREFIX} Redis did not answer within ${ms * 5} ms at start-up; sends reject until it does.`,
+  transportNotConnected: () => `${PREFIX} the transport is not connected (application not started, or shut down).`,
+  transportFailed: (reason: string) => `${PREFIX} Redis did not accept the command: ${reason}.`,
+  transportEntryFailed: (reason: string) => `${PREFIX} an entry of the event stream could not be applied: ${reason}.`,
 } as const;

@@ -10,6 +10,11 @@ import { SseClientIds } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
 import { SseKeepAlive } from './sse-keep-alive.js';
 import { SseLifecycleExplorer } from './sse-lifecycle.explorer.js';
+import { SseTransportConnector } from './sse-transport.connector.js';
+import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import { MemoryTransport } from './transports/memory.transport.js';
+import { assertTransport } from './sse.validation.js';
 import { SseDelivery } from './sse-delivery.js';
 import { SseEventIds } from './sse-event-ids.js';
 import { SseHistory } from './sse-history.js';
@@ -40,6 +45,13 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseClientIds,
     SseKeepAlive,
     SseLifecycleExplorer,
+    SseTransportConnector,
+    {
+      // The transport the options name, else this instance alone (throttler's storage pattern).
+      provide: SSE_TRANSPORT,
+      useFactory: (options: SseModuleOptions | undefined) => assertTransport(options?.transport) ?? new MemoryTransport(),
+      inject: [SSE_MODULE_OPTIONS],
+    },
     SseDelivery,
     SseEventIds,
     // The default history; a cluster-wide transport provides its own.
@@ -47,7 +59,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.
-  exports: [SseHub, SseConnectionRegistry, SseConnectionFactory, SseConnectionInterceptor, SseContextPipe],
+  exports: [SseHub, SSE_TRANSPORT, SseDelivery, SseConnectionRegistry, SseConnectionFactory, SseConnectionInterceptor, SseContextPipe],
 })
 export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(private readonly registry: SseConnectionRegistry) {

@@ -3,6 +3,7 @@ import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js'
 import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseEvent, SseTarget } from './interfaces/sse-event.interface.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
 
 // C0 controls and DEL: they would break headers, logs and frames.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
@@ -100,4 +101,18 @@ export function assertEvent(event: SseEvent<unknown>): void {
     }
   }
   if (retry !== undefined) assertRetry('event retry', retry);
+}
+
+const TRANSPORT_METHODS = ['connect', 'disconnect', 'publish', 'close', 'register', 'unregister', 'names', 'groups', 'clientIds', 'count'] as const;
+
+/** Accepts `undefined` or an object with every `SseTransport` method. */
+export function assertTransport(value: unknown): SseTransport | undefined {
+  if (value === undefined) return undefined;
+  const missing = TRANSPORT_METHODS.find(
+    (method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function',
+  );
+  if (missing !== undefined) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption('transport', `an SseTransport (no ${missing}() found)`, value));
+  }
+  return value as SseTransport;
 }

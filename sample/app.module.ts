@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SseModule } from '../lib/index.js';
+import { sampleSseOptions } from './sse-options.js';
 import { EventsController } from './events.controller.js';
+import { ChatController } from './chat.controller.js';
+import { NotificationsController } from './notifications.controller.js';
+import { PageController } from './page.controller.js';
 import { ClockService } from './clock.service.js';
 
+/** The sample app: one page with a live clock, a countdown, chat rooms and private notifications. */
 @Module({
-  imports: [ScheduleModule.forRoot(), SseModule.forRoot({ retry: 2000 })],
-  controllers: [EventsController],
+  imports: [ScheduleModule.forRoot(), SseModule.forRootAsync({ useFactory: sampleSseOptions })],
+  controllers: [PageController, EventsController, ChatController, NotificationsController],
   providers: [ClockService],
 })
 export class AppModule {}

@@ -1,14 +1,34 @@
 import { Injectable } from '@nestjs/common';
 import { Cron, CronExpression } from '@nestjs/schedule';
 import { SseHub } from '../lib/index.js';
+import { EVENTS } from './sample.constants.js';
 
-/** Pode's first SSE example: a scheduled job pushes the time to every `events` client. */
+/** What the clock / server-stats panel shows. */
+export interface ServerStats {
+  now: string;
+  uptimeSeconds: number;
+  connections: number;
+  rooms: string[];
+  rssMiB: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** Pode's first SSE example: a scheduled job pushes the time (and a few stats) to every page. */
 @Injectable()
 export class ClockService {
   constructor(private readonly hub: SseHub) {}
 
   @Cron(CronExpression.EVERY_SECOND)
   async tick(): Promise<void> {
-    await this.hub.send({ name: 'events' }, { event: 'clock', data: { now: new Date().toISOString() } });
+    const [connections, rooms] = await Promise.all([this.hub.count({ name: EVENTS }), this.hub.groups(EVENTS)]);
+    const stats: ServerStats = {
+      now: new Date().toISOString(),
+      uptimeSeconds: Math.round(process.uptime()),
+      connections,
+      rooms: rooms.sort(),
+      rssMiB: Math.round(process.memoryUsage().rss / MiB),
+    };
+    await this.hub.send({ name: EVENTS }, { event: 'clock', data: stats });
   }
 }

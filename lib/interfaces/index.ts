@@ -4,4 +4,13 @@ export type { SseConnectionOptions, SseRequest } from './sse-connection-options.
 export type { SseConnectionInfo, SseLifecycleEvent } from './sse-connection-info.interface.js';
 export type { SseModuleOptions } from './sse-module-options.interface.js';
 export type { SseOptionsFactory, SseModuleAsyncOptions } from './sse-module-async-options.interface.js';
+export type {
+  SseTransport,
+  SseEncodedEvents,
+  SsePreparedEvents,
+  SseTransportConnection,
+  SseTransportPeer,
+  SseTransportHost,
+  SseTransportTarget,
+} from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';

@@ -7,7 +7,11 @@ import type { SseEvent } from './sse-event.interface.js';
  * connection with the `X-Sse-Name` and `X-Sse-Client-Id` headers.
  */
 export interface SseContext extends SseConnectionInfo {
-  /** Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed. */
+  /**
+   * Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed.
+   * On a global connection the events get ids and are kept in the name's history
+   * for this client id, so a reconnect with `Last-Event-ID` replays them.
+   */
   send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void>;
   /** Sends `sse.close` and ends the response. Closing twice is harmless. */
   close(): Promise<void>;

@@ -9,7 +9,13 @@ export interface SseEvent<T = unknown> {
   data: T;
   /** The event type (`event:`); the browser's `message` when absent. No CR, LF or NUL; not `sse.*`. */
   event?: string;
-  /** The event id (`id:`) the browser sends back as `Last-Event-ID`. No CR, LF or NUL. */
+  /**
+   * The event id (`id:`) the browser sends back as `Last-Event-ID`. No CR, LF
+   * or NUL. When absent on a send to global connections, one is generated:
+   * `<generation>-<sequence>` (base 36, fixed width), which compares as a string
+   * in send order, also across restarts. With `RedisTransport`: `<ms>-<seq>`
+   * (a Redis stream id), in one order for the whole cluster.
+   */
   id?: string;
   /** Reconnection delay in milliseconds (`retry:`), a non-negative integer. */
   retry?: number;

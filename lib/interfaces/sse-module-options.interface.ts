@@ -1,4 +1,5 @@
 import type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
+import type { SseTransport } from './sse-transport.interface.js';
 
 /** Options of `SseModule.forRoot()` / `forRootAsync()`. */
 export interface SseModuleOptions {
@@ -15,6 +16,13 @@ export interface SseModuleOptions {
   signing?: { secret: string; strict?: boolean };
   /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
   broadcastLevels?: Record<string, SseBroadcastLevel>;
+  /**
+   * What carries sends, closes and queries between instances. Default: a
+   * `MemoryTransport` (this instance only). For several instances:
+   * `new RedisTransport({ url })` from `nestjs-sse-hub/redis`; give every
+   * instance the same SSE options (broadcast levels, signing secret).
+   */
+  transport?: SseTransport;
   /**
    * `Last-Event-ID` replay: how many events are kept per name (default 1000;
    * 0 turns history off) and for how many milliseconds (default 300000, 5 minutes).

@@ -156,6 +156,34 @@ describe.each(platforms)('delivery: replay ($name)', (platform) => {
     });
   });
 
+  describe('stats', () => {
+    it('counts connections per name, events once each, and bytes per recipient', async () => {
+      const t = await boot(platform);
+      try {
+        const hub = t.app.get(SseHub);
+        const clients = [
+          await SseClient.open(`${t.url}/feed`),
+          await SseClient.open(`${t.url}/feed`),
+          await SseClient.open(`${t.url}/chat?room=a`),
+        ];
+        await Promise.all(clients.map((client) => client.opened()));
+        const before = hub.stats();
+        expect(before).toMatchObject({ connections: 3, connectionsByName: { feed: 2, chat: 1 }, eventsSent: 0 });
+        await hub.send({ name: 'feed' }, [{ data: 'a' }, { data: 'b' }]);
+        await hub.send({ name: 'nobody' }, { data: 'c' });
+        await Promise.all(clients.slice(0, 2).map((client) => client.collect('message', 2)));
+        const after = hub.stats();
+        expect(after.eventsSent).toBe(3);
+        const frame = Buffer.byteLength(`id: ${clients[0].events[1].id}\ndata: a\n\n`);
+        expect(after.bytesWritten - before.bytesWritten).toBe(2 * 2 * frame);
+        expect(after).toMatchObject({ slowClientDisconnects: 0, replaysServed: 0, gapsSignalled: 0 });
+        for (const client of clients) client.close();
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
   describe('too late to resume', () => {
     it('answers an unknown id with sse.gap, then live events', async () => {
       const t = await boot(platform);

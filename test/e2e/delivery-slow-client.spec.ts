@@ -92,4 +92,39 @@ describe.each(platforms)('delivery: slow clients ($name)', (platform) => {
     expect(growthMb).toBeLessThan(20);
     for (const { client } of readers) client.close();
   });
+
+  it('does not take a long replay (20 MB, far above maxBufferedBytes) for slowness', async () => {
+    const big = await startApp(platform, {
+      imports: [SseModule.forRoot({ history: { size: 20_000 } })],
+      controllers: [FeedController],
+    });
+    try {
+      const hub = big.app.get(SseHub);
+      const events = 10_000;
+      const padding = 'y'.repeat(2 * EVENT_BYTES);
+      // Sent while nobody listens: it all lives in the history only.
+      await hub.send({ name: 'feed' }, { id: 'start', data: 'start' });
+      for (let i = 0; i < events; i++) await hub.send({ name: 'feed' }, { data: `${i}:${padding}` });
+
+      let next = 0;
+      let broken = '';
+      const client = await SseClient.open(`${big.url}/feed`, {
+        headers: { 'last-event-id': 'start' },
+        keepEvents: false,
+        onEvent: (event) => {
+          if (event.event !== undefined) return;
+          if (!broken && !event.data.startsWith(`${next}:`)) broken = `expected ${next}, got ${event.data.slice(0, 12)}`;
+          next++;
+        },
+      });
+      await client.opened();
+      expect(client.eventsOf('sse.gap')).toEqual([]);
+      await client.waitFor(() => next >= events || client.ended, 'the whole replay', 20_000);
+      expect({ received: next, broken, ended: client.ended }).toEqual({ received: events, broken: '', ended: false });
+      expect(hub.stats()).toMatchObject({ slowClientDisconnects: 0, replaysServed: 1 });
+      client.close();
+    } finally {
+      await big.close();
+    }
+  });
 });

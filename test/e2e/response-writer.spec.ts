@@ -50,6 +50,9 @@ class FeedModule implements NestModule {
 describe.each(platforms)('response writer ($name)', (platform) => {
   let t: TestApp;
   beforeAll(async () => {
+    // Counted per platform: the previous app's shutdown wrote its sse.close through the wrapper too.
+    wrapped.writes = 0;
+    wrapped.bytes = '';
     t = await startApp(platform, { imports: [SseModule.forRoot({ keepAlive: 0 }), FeedModule] });
   });
   afterAll(() => t.close());
@@ -57,20 +60,23 @@ describe.each(platforms)('response writer ($name)', (platform) => {
   it('writes the same stream to a plain response and through a wrapped res.write, which sees every chunk', async () => {
     const plain = await SseClient.open(`${t.url}/plain`);
     const viaWrapper = await SseClient.open(`${t.url}/wrapped`);
-    await Promise.all([plain.opened(), viaWrapper.opened()]);
-    await request(`${t.url}/send`, { method: 'POST' });
-    const data = (client: SseClient) =>
-      client.waitFor(() => {
-        const events = client.events.filter((e) => e.event !== 'sse.open');
-        return events.length >= 6 && events.map((e) => e.data);
-      });
-    const expected = ['0a', '0b', '1a', '1b', '2a', '2b'];
-    expect(await data(plain)).toEqual(expected);
-    expect(await data(viaWrapper)).toEqual(expected);
-    // sse.open, then one chunk per turn: all through the wrapper, nothing around it.
-    expect(wrapped.writes).toBe(4);
-    for (const value of expected) expect(wrapped.bytes).toContain(`data: ${value}\n`);
-    plain.close();
-    viaWrapper.close();
+    try {
+      await Promise.all([plain.opened(), viaWrapper.opened()]);
+      await request(`${t.url}/send`, { method: 'POST' });
+      const data = (client: SseClient) =>
+        client.waitFor(() => {
+          const events = client.events.filter((e) => e.event !== 'sse.open');
+          return events.length >= 6 && events.map((e) => e.data);
+        });
+      const expected = ['0a', '0b', '1a', '1b', '2a', '2b'];
+      expect(await data(plain)).toEqual(expected);
+      expect(await data(viaWrapper)).toEqual(expected);
+      // sse.open, then one chunk per tick: all through the wrapper, nothing around it.
+      expect(wrapped.writes).toBe(4);
+      for (const value of expected) expect(wrapped.bytes).toContain(`data: ${value}\n`);
+    } finally {
+      plain.close();
+      viaWrapper.close();
+    }
   });
 });

@@ -30,6 +30,8 @@ export class SseClient {
   headers: http.IncomingHttpHeaders = {};
   /** The body of a response that is not an event stream (an error answer). */
   body = '';
+  /** Every byte of an event stream as text, in arrival order (to check framing); not with `keepEvents: false`. */
+  raw = '';
   ended = false;
   /** Events parsed so far (counted even when `keepEvents` is false). */
   received = 0;
@@ -71,7 +73,15 @@ export class SseClient {
             onRetry: (retry) => (this.retry = retry),
           });
           response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (isStream ? parser.feed(chunk) : (this.body += chunk)));
+          response.on('data', (chunk: string) => {
+            if (!isStream) {
+              this.body += chunk;
+              return;
+            }
+            // Megabyte streams (keepEvents: false) are not kept as text either.
+            if (options.keepEvents !== false) this.raw += chunk;
+            parser.feed(chunk);
+          });
           const finish = () => {
             if (this.ended) return;
             this.push(() => (this.ended = true));
@@ -145,6 +155,16 @@ export class SseClient {
     return this.endedPromise;
   }
 
+  /** Waits for the next event of a type and returns its data JSON-decoded. */
+  async nextJson<T = unknown>(type = 'message', from = 0): Promise<T> {
+    return JSON.parse((await this.next(type, from)).data) as T;
+  }
+
+  /** The `data` of every event of a type received so far. */
+  dataOf(type = 'message'): string[] {
+    return this.eventsOf(type).map((event) => event.data);
+  }
+
   /** Stops reading: the socket's buffers fill up and the server sees a stalled client. */
   pause(): void {
     this.response?.pause();
@@ -163,5 +183,34 @@ export class SseClient {
   private push(record: () => unknown): void {
     record();
     for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+/** Opens clients and closes them all at once (in `afterEach` / `afterAll`), so no socket outlives a test. */
+export class SseClientPool {
+  private readonly clients: SseClient[] = [];
+
+  /** `SseClient.open`, remembered for `closeAll()`. */
+  async open(url: string, options: SseClientOptions = {}): Promise<SseClient> {
+    const client = await SseClient.open(url, options);
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Opens a client and waits for its `sse.open`; returns both. */
+  async connect(
+    url: string,
+    options: SseClientOptions = {},
+  ): Promise<{ client: SseClient; clientId: string; name: string; group: string | null }> {
+    const client = await this.open(url, options);
+    if (client.status !== 200) throw new Error(`expected a stream from ${url}, got ${client.status} ${client.body}`);
+    return { client, ...(await client.opened()) };
+  }
+
+  /** Closes every client opened so far from the client side and waits until their sockets are gone. */
+  async closeAll(): Promise<void> {
+    const clients = this.clients.splice(0);
+    for (const client of clients) client.close();
+    await Promise.all(clients.map((client) => client.end()));
   }
 }

@@ -29,4 +29,35 @@ describe('packaging', () => {
     const names = node(['-e', "require('reflect-metadata'); console.log(Object.keys(require('nestjs-sse-hub')).join(','))"]);
     expect(names).not.toMatch(/Registry|Interceptor|Factory|Settings|Explorer/);
   });
+
+  it('loads nestjs-sse-hub/redis with require() and with import', () => {
+    const required = node(['-e', "require('reflect-metadata'); console.log(typeof require('nestjs-sse-hub/redis').RedisTransport)"]);
+    expect(required).toBe('function');
+    const imported = node([
+      '--input-type=module',
+      '-e',
+      "import 'reflect-metadata'; const { RedisTransport } = await import('nestjs-sse-hub/redis'); console.log(typeof RedisTransport, new RedisTransport({ url: 'redis://127.0.0.1:1' }).constructor.name)",
+    ]);
+    expect(imported).toBe('function RedisTransport');
+  });
+
+  it('ships types for both entry points', () => {
+    for (const file of ['dist/index.d.ts', 'dist/redis.d.ts']) {
+      expect(node(['-e', `console.log(require('node:fs').existsSync(${JSON.stringify(file)}))`])).toBe('true');
+    }
+  });
+
+  it('does not load ioredis for apps on the in-memory default', () => {
+    const loaded = node([
+      '-e',
+      "require('reflect-metadata'); require('nestjs-sse-hub'); console.log(Object.keys(require.cache).some((f) => f.includes('/node_modules/ioredis/')))",
+    ]);
+    expect(loaded).toBe('false');
+    const withRedis = node([
+      '-e',
+      "require('reflect-metadata'); require('nestjs-sse-hub/redis'); console.log(Object.keys(require.cache).some((f) => f.includes('/node_modules/ioredis/')))",
+    ]);
+    // The check above can fail: loading the Redis entry does show ioredis in the cache.
+    expect(withRedis).toBe('true');
+  });
 });

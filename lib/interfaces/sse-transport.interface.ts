@@ -1,0 +1,148 @@
+/**
+ * Who a send, close or query addresses, validated: every name, then (when
+ * given) only those client ids, then (when given) only clients in those groups
+ * (see `SseTarget`). An empty `groups` or `clientIds` list matches nobody.
+ */
+export interface SseTransportTarget {
+  readonly names: readonly string[];
+  readonly groups?: readonly string[];
+  readonly clientIds?: readonly string[];
+}
+
+/**
+ * One send (one event or several), validated and encoded once on the sending
+ * instance, before ids are decided. The final frame of event `i` is
+ * `id: <id>\n` followed by `texts[i]`.
+ */
+export interface SseEncodedEvents {
+  /** Each event's frame text without its `id:` line (fields, `data:` lines, blank line). */
+  readonly texts: readonly string[];
+  /** Each event's own id (`SseEvent.id`), or `undefined` where the transport decides the id. */
+  readonly ids: readonly (string | undefined)[];
+}
+
+/** A send with its final ids, ready for the sockets and the history. */
+export interface SsePreparedEvents {
+  /** Each event's id, in order. */
+  readonly ids: readonly string[];
+  /** Each event's complete frame, in order (the history keeps these). */
+  readonly frames: readonly Buffer[];
+  /** All frames in one buffer: what every live recipient gets, in one write. */
+  readonly frame: Buffer;
+}
+
+/** A global connection open on this instance, as a transport sees it. */
+export interface SseTransportConnection {
+  readonly name: string;
+  readonly group: string | undefined;
+  readonly clientId: string;
+  /** When it connected. */
+  readonly connectedAt: Date;
+  /** The `Last-Event-ID` it connected with, if any. */
+  readonly lastEventId: string | undefined;
+  /** Sends `sse.close` with reason `replaced` and ends the response (a later claim of its client id won). */
+  end(reason: 'replaced'): void;
+}
+
+/** An open global connection somewhere in the cluster, as `SseTransport.find` describes it. */
+export interface SseTransportPeer {
+  readonly group: string | undefined;
+  readonly connectedAt: Date;
+  readonly lastEventId: string | undefined;
+}
+
+/**
+ * The connections of this instance, which a transport delivers to. The module
+ * hands it to `SseTransport.connect()`; every method is synchronous and touches
+ * only this instance.
+ */
+export interface SseTransportHost {
+  /**
+   * Records a send in this instance's history (for `Last-Event-ID` replay) and
+   * writes its frame to every local connection the target addresses; returns
+   * how many. Call it for every send of the cluster, in one order on every instance.
+   */
+  deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
+  /** Records a send in this instance's history only, writing nothing (sends from before this instance started). */
+  record(target: SseTransportTarget, events: SsePreparedEvents): void;
+  /** Completes a send with ids from this instance's own generator (for a transport that does not order ids itself). */
+  prepare(events: SseEncodedEvents): SsePreparedEvents;
+  /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */
+  readonly historyTtl: number;
+  /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
+  close(target: SseTransportTarget): number;
+  /** Client ids of the local connections the target addresses. */
+  clientIds(target: SseTransportTarget): string[];
+  /** Names with a local global connection. */
+  names(): string[];
+  /** Groups with a local connection under `name`. */
+  groups(name: string): string[];
+  /** How many local global connections the target addresses; all of them without a target. */
+  count(target?: SseTransportTarget): number;
+  /** Every local global connection, e.g. to announce them again after a reconnect. */
+  connections(): Iterable<SseTransportConnection>;
+}
+
+/**
+ * Carries SseHub's work between the instances of an application. The module
+ * uses `MemoryTransport` (this instance only) unless `SseModuleOptions.transport`
+ * names another one, e.g. `RedisTransport` from `nestjs-sse-hub/redis`.
+ *
+ * Writing a transport (NATS, Postgres, ...) means keeping these promises:
+ * - **Delivery flows through the transport.** `publish` resolves only once the
+ *   send has been accepted for every instance (each will `host.deliver` it
+ *   exactly once, in the order sends were accepted, with the same ids
+ *   everywhere); it rejects with `SseTransportError`, after a bounded wait,
+ *   when it was accepted nowhere. Ship the encoded texts as they are: they are
+ *   encoded once, on the sending instance; only the `id:` line is added.
+ * - **Ids order events.** Ids the transport decides must grow in the order
+ *   sends are accepted, across instances and restarts.
+ * - **Presence.** `register` / `unregister` are called synchronously as local
+ *   connections open and close; the transport makes them visible to every
+ *   instance's queries, and makes those of a crashed instance disappear after
+ *   a bounded time. A later claim of the same name + client id anywhere wins;
+ *   the earlier connection is ended with `end('replaced')` where it lives.
+ * - **Queries and close are cluster-wide**; `close` resolves with the number
+ *   of connections closed on every instance (waiting, bounded, for answers).
+ * - **Never crash the app**: failures of the backend are reported through
+ *   rejected promises (`SseTransportError`) or logged, never thrown from a
+ *   timer or an event handler.
+ *
+ * The module calls `connect` in `onApplicationBootstrap` and `disconnect` in
+ * `onApplicationShutdown`. Inject the transport in use with
+ * `@Inject(SSE_TRANSPORT)`.
+ */
+export interface SseTransport {
+  /** Starts the transport for this instance; `host` is where frames for local connections go. */
+  connect(host: SseTransportHost): Promise<void>;
+  /** Stops it: withdraws this instance's presence, stops reading, closes backend connections. */
+  disconnect(): Promise<void>;
+  /** Delivers a send to every connection the target addresses on every instance; resolves with how many were addressed. */
+  publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number>;
+  /**
+   * Optional. Resolves once this instance has delivered every send accepted
+   * before the call, so that a replay from its history misses nothing sent
+   * elsewhere (called before a reconnecting client's replay). Bounded; never rejects.
+   */
+  catchUp?(): Promise<void>;
+  /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
+  close(target: SseTransportTarget): Promise<number>;
+  /** Announces a local global connection (called right before its `sse.open` is written). */
+  register(connection: SseTransportConnection): void;
+  /** Withdraws a local global connection that closed. */
+  unregister(connection: SseTransportConnection): void;
+  /** Names with at least one open global connection anywhere. */
+  names(): Promise<string[]>;
+  /** Groups with at least one open connection under `name` anywhere. */
+  groups(name: string): Promise<string[]>;
+  /** Client ids of the connections the target addresses anywhere. */
+  clientIds(target: SseTransportTarget): Promise<string[]>;
+  /** How many global connections the target addresses anywhere; all of them without a target. */
+  count(target?: SseTransportTarget): Promise<number>;
+  /**
+   * Optional. The connection open under `name` with `clientId` on another
+   * instance, if any: lets `@SseContext()` on an ordinary route reach a
+   * connection that lives elsewhere (`X-Sse-Name` / `X-Sse-Client-Id`).
+   */
+  find?(name: string, clientId: string): Promise<SseTransportPeer | undefined>;
+}

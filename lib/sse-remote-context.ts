@@ -1,0 +1,44 @@
+import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
+import { SseMessages } from './sse.messages.js';
+import type { SseDelivery } from './sse-delivery.js';
+import type { SseContext } from './interfaces/sse-context.interface.js';
+import type { SseEvent } from './interfaces/sse-event.interface.js';
+import type { SseTransport, SseTransportPeer, SseTransportTarget } from './interfaces/sse-transport.interface.js';
+
+/**
+ * `@SseContext()` for a connection that lives on another instance (found
+ * through the transport): it sends and closes through the cluster, exactly as
+ * `SseHub` would with the connection's name and client id.
+ */
+export class SseRemoteContext implements SseContext {
+  readonly scope = 'global' as const;
+  readonly group: string | undefined;
+  readonly connectedAt: Date;
+  readonly lastEventId: string | undefined;
+  private readonly target: SseTransportTarget;
+
+  constructor(
+    readonly name: string,
+    readonly clientId: string,
+    peer: SseTransportPeer,
+    private readonly delivery: SseDelivery,
+    private readonly transport: SseTransport,
+  ) {
+    this.group = peer.group;
+    this.connectedAt = peer.connectedAt;
+    this.lastEventId = peer.lastEventId;
+    this.target = { names: [name], clientIds: [clientId] };
+  }
+
+  /** {@inheritDoc SseContext.send} */
+  async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
+    const delivered = await this.delivery.publish(this.target, this.delivery.encode(event));
+    // Recorded for its client id all the same: it replays them if it reconnects in time.
+    if (delivered === 0) throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
+  }
+
+  /** {@inheritDoc SseContext.close} */
+  async close(): Promise<void> {
+    await this.transport.close(this.target);
+  }
+}

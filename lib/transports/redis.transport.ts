@@ -1,0 +1,479 @@
+import { Logger } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { SseTransportError } from '../errors/sse-transport.error.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../sse.messages.js';
+import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
+import { compareIds, fieldsOf, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
+import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
+import type {
+  SseEncodedEvents,
+  SseTransport,
+  SseTransportConnection,
+  SseTransportHost,
+  SseTransportPeer,
+  SseTransportTarget,
+} from '../interfaces/sse-transport.interface.js';
+
+/** Options of `RedisTransport` (from `nestjs-sse-hub/redis`). */
+export interface RedisTransportOptions {
+  /** Where Redis is, e.g. `redis://localhost:6379` (`rediss://` for TLS). Redis ≥ 6.2. */
+  url: string;
+  /** Prefix of every key and channel; instances of one app share it, different apps on one Redis must not. Default `'sse-hub:'`. */
+  keyPrefix?: string;
+  /**
+   * Milliseconds a connection stays visible after its instance stops renewing
+   * it (a crash). Instances renew every third of it. Default 15000.
+   */
+  presenceTtl?: number;
+  /**
+   * Longest wait, in milliseconds, for Redis to accept a send or a close, and
+   * to answer a query, before it rejects with `SseTransportError`. Default 2000.
+   */
+  commandTimeout?: number;
+  /** Longest wait, in milliseconds, for the other instances to report what a `close` closed. Default 2000. */
+  closeTimeout?: number;
+  /**
+   * Approximate number of entries kept in the shared event stream that
+   * instances read from: an instance cut off from Redis while more events than
+   * this were sent misses the oldest of them. Default 100000.
+   */
+  streamLength?: number;
+  /** Extra ioredis options (TLS, password, ...); the options this transport relies on win over them. */
+  redis?: RedisOptions;
+}
+
+type Arg = string | Buffer | number;
+
+interface PendingClose {
+  expected: number;
+  answered: number;
+  closed: number;
+  done(): void;
+}
+
+const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
+const READ_BATCH = 512;
+const READ_BLOCK_MS = 5_000;
+
+const positiveInteger = (option: string, value: unknown): number => {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, 'a positive integer', value));
+  }
+  return value;
+};
+
+/**
+ * Spans `SseHub` over every instance of an application through Redis (≥ 6.2),
+ * one line of configuration:
+ *
+ * ```ts
+ * SseModule.forRoot({ transport: new RedisTransport({ url: process.env.REDIS_URL! }) })
+ * ```
+ *
+ * - Every send and close is appended to one Redis stream that each instance
+ *   reads in order from where it left off, so each instance writes each event
+ *   once, also across a reconnection. A `send` resolves once Redis has
+ *   accepted it and rejects with `SseTransportError` (after at most
+ *   `commandTimeout`) when it was accepted nowhere.
+ * - Presence lives in Redis with an expiry renewed every `presenceTtl / 3`:
+ *   the connections of a crashed instance vanish from every query within
+ *   `presenceTtl` (default 15 s).
+ * - A client id is unique per name across the cluster: claims are ordered by a
+ *   Redis counter, and the earlier connection is closed with reason `replaced`.
+ * - When Redis is unreachable, local connections stay open, sends reject, and
+ *   the transport reconnects by itself; it never throws from a timer.
+ *
+ * It is the only module of this package that imports `ioredis` (an optional
+ * peer dependency). Give every instance the same SSE options.
+ */
+export class RedisTransport implements SseTransport {
+  private readonly logger = new Logger('SseHub:Redis');
+  private readonly prefix: string;
+  private readonly ttl: number;
+  private readonly commandTimeout: number;
+  private readonly closeTimeout: number;
+  private readonly streamLength: number;
+  private readonly instanceId = randomBytes(9).toString('base64url');
+  private readonly redisOptions: RedisOptions;
+  private readonly url: string;
+  private commands: Redis | undefined;
+  private reader: Redis | undefined;
+  private replies: Redis | undefined;
+  private host: SseTransportHost | undefined;
+  private readonly presence: RedisPresence;
+  private readonly pendingCloses = new Map<string, PendingClose>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly catchUpWaiters = new Set<{ id: string; resolve(): void }>();
+  private lastId: string | undefined;
+  private clockOffset = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private stopped = false;
+  private leaving = false;
+  private outage = false;
+  private requestSeq = 0;
+
+  constructor(options: RedisTransportOptions) {
+    if (typeof options !== 'object' || options === null || typeof options.url !== 'string' || options.url === '') {
+      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport url', 'a redis:// URL', options?.url));
+    }
+    const keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
+    if (typeof keyPrefix !== 'string') {
+      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport keyPrefix', 'a string', keyPrefix));
+    }
+    this.url = options.url;
+    this.prefix = keyPrefix;
+    this.ttl = positiveInteger('RedisTransport presenceTtl', options.presenceTtl ?? DEFAULTS.presenceTtl);
+    this.commandTimeout = positiveInteger('RedisTransport commandTimeout', options.commandTimeout ?? DEFAULTS.commandTimeout);
+    this.closeTimeout = positiveInteger('RedisTransport closeTimeout', options.closeTimeout ?? DEFAULTS.closeTimeout);
+    this.streamLength = positiveInteger('RedisTransport streamLength', options.streamLength ?? DEFAULTS.streamLength);
+    this.redisOptions = options.redis ?? {};
+    const runner: RedisScriptRunner = { run: (script, args) => this.run(script, args), background: (work) => this.background(work) };
+    this.presence = new RedisPresence(runner, this.instanceId, this.ttl, this.streamLength);
+  }
+
+  async connect(host: SseTransportHost): Promise<void> {
+    this.host = host;
+    this.stopped = false;
+    // Commands fail fast while Redis is away (no offline queue, nothing re-sent
+    // after a reconnect), so a rejected send was carried out nowhere.
+    this.commands = this.client('commands', {
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: this.commandTimeout,
+    });
+    // The reader just waits out an outage and resumes from its last entry.
+    this.reader = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.replies.on('message', (_channel: string, message: string) => this.onCloseAnswer(message));
+    this.commands.on('ready', () => this.renew());
+
+    const started = Promise.all([
+      // Waits out an outage (offline queue); rejects only when we disconnect.
+      this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`).catch(() => undefined),
+      new Promise<void>((resolve) => (this.reading = this.readLoop(resolve))),
+      this.waitReady(this.commands),
+    ]);
+    // Bounded: with Redis down at start-up the app still starts (sends reject until it is up).
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.commandTimeout * 5)));
+    if ((await Promise.race([started, timedOut])) === 'timeout') this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
+    clearTimeout(timer);
+    this.renew();
+    this.heartbeat = setInterval(() => this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
+    this.heartbeat.unref();
+  }
+
+  async disconnect(): Promise<void> {
+    if (this.stopped || this.leaving) return;
+    this.leaving = true;
+    clearInterval(this.heartbeat);
+    // Bounded at every step: shutdown never hangs on an unreachable Redis.
+    const bounded = async (work: Promise<unknown>) => {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, this.commandTimeout)))]);
+      clearTimeout(timer);
+    };
+    // Withdrawals of the connections just closed, then this instance itself.
+    await bounded(Promise.allSettled([...this.inFlight]));
+    if (this.commands?.status === 'ready') await bounded(this.run(LEAVE, [this.instanceId]));
+    this.stopped = true;
+    for (const pending of this.pendingCloses.values()) pending.done();
+    for (const waiter of [...this.catchUpWaiters]) waiter.resolve();
+    for (const client of [this.reader, this.replies, this.commands]) client?.disconnect();
+    await bounded(this.reading ?? Promise.resolve());
+    this.host = undefined;
+  }
+
+  async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
+    const started = Date.now();
+    const sendId = `${this.instanceId}:${++this.requestSeq}`;
+    // Remembered for as long as this instance may ask again (twice the bounded wait).
+    const args: Arg[] = [
+      this.deadline(),
+      this.streamLength,
+      sendId,
+      this.commandTimeout * 2,
+      targetJson(target),
+      this.lastId ?? '0-0',
+      events.texts.length,
+    ];
+    for (let i = 0; i < events.texts.length; i++) {
+      const own = events.ids[i];
+      args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
+        return addressed;
+      } catch (error) {
+        const message = String((error as Error).message);
+        // Never written to a socket: certainly sent nowhere, no need to wait.
+        if (attempt === 1 && message.includes('enableOfflineQueue')) throw error;
+        // Otherwise the answer may have been lost with the connection: ask again, same
+        // send id, while the wait is still bounded. Redis answers the truth (sent once, or refused).
+        const left = this.commandTimeout - (Date.now() - started);
+        if (this.stopped || left <= 0 || message.includes('SSEHUB_DEADLINE')) throw error;
+        await this.readyWithin(this.commands!, left);
+      }
+    }
+  }
+
+  async catchUp(): Promise<void> {
+    if (this.stopped || this.commands?.status !== 'ready') return;
+    try {
+      const top = (await this.commands.xrevrange(`${this.prefix}events`, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+      const wanted = top[0]?.[0];
+      if (wanted === undefined || compareIds(this.lastId ?? '0-0', wanted) >= 0) return;
+      await new Promise<void>((resolve) => {
+        const waiter = {
+          id: wanted,
+          resolve: () => {
+            clearTimeout(timer);
+            this.catchUpWaiters.delete(waiter);
+            resolve();
+          },
+        };
+        // Bounded: a reader that cannot catch up in time leaves the replay to what is here.
+        const timer = setTimeout(waiter.resolve, this.commandTimeout);
+        this.catchUpWaiters.add(waiter);
+      });
+    } catch {
+      // Redis away: replay from what this instance holds (a gap if that is not enough).
+    }
+  }
+
+  async close(target: SseTransportTarget): Promise<number> {
+    const requestId = `${++this.requestSeq}`;
+    let pending!: PendingClose;
+    const answered = new Promise<void>((resolve) => {
+      pending = { expected: Infinity, answered: 0, closed: 0, done: resolve };
+    });
+    this.pendingCloses.set(requestId, pending);
+    try {
+      const instances = (await this.run(CLOSE, [
+        this.deadline(),
+        this.streamLength,
+        targetJson(target),
+        this.instanceId,
+        requestId,
+      ])) as number;
+      pending.expected = instances;
+      if (pending.answered >= instances) pending.done();
+      // Bounded: an instance that crashed a moment ago is still counted as alive.
+      const timer = setTimeout(() => pending.done(), this.closeTimeout);
+      await answered;
+      clearTimeout(timer);
+      return pending.closed;
+    } finally {
+      this.pendingCloses.delete(requestId);
+    }
+  }
+
+  register(connection: SseTransportConnection): void {
+    this.presence.register(connection);
+  }
+
+  unregister(connection: SseTransportConnection): void {
+    this.presence.unregister(connection);
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.run(QUERY, ['names', ''])) as string[];
+  }
+
+  async groups(name: string): Promise<string[]> {
+    return (await this.run(QUERY, ['groups', name])) as string[];
+  }
+
+  async clientIds(target: SseTransportTarget): Promise<string[]> {
+    return (await this.run(QUERY, ['ids', targetJson(target)])) as string[];
+  }
+
+  async find(name: string, clientId: string): Promise<SseTransportPeer | undefined> {
+    const found = (await this.run(QUERY, ['find', name, clientId])) as string | null;
+    if (found === null) return undefined;
+    const [group, at, lastEventId] = found.split('\x1f');
+    return {
+      group: group === '' ? undefined : group,
+      connectedAt: new Date(Number(at)),
+      // The id itself may hold anything but CR, LF and NUL: everything after its marker.
+      lastEventId: lastEventId === '' ? undefined : found.slice(group.length + at.length + 3),
+    };
+  }
+
+  async count(target?: SseTransportTarget): Promise<number> {
+    return (await this.run(QUERY, ['count', target === undefined ? '' : targetJson(target)])) as number;
+  }
+
+  /** The deadline of a command on Redis's clock: half the timeout, so an accepted command's answer has time to come back. */
+  private deadline(): number {
+    return Date.now() + this.clockOffset + Math.floor(this.commandTimeout / 2);
+  }
+
+  private client(role: string, overrides: RedisOptions): Redis {
+    const client = new Redis(this.url, {
+      ...this.redisOptions,
+      lazyConnect: false,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
+      ...overrides,
+    });
+    // Without a listener ioredis reports errors as unhandled; we log one line per outage.
+    client.on('error', (error: Error) => {
+      if (role !== 'commands' || this.outage || this.stopped) return;
+      this.outage = true;
+      this.logger.warn(SseMessages.transportDown(error.message));
+    });
+    client.on('ready', () => {
+      if (role === 'commands' && this.outage) {
+        this.outage = false;
+        this.logger.log(SseMessages.transportBack());
+      }
+    });
+    return client;
+  }
+
+  /** Resolves when the client is ready or after `ms`, whichever comes first. */
+  private readyWithin(client: Redis, ms: number): Promise<void> {
+    if (client.status === 'ready') return new Promise((resolve) => setTimeout(resolve, 10));
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      client.once('ready', done);
+    });
+  }
+
+  private waitReady(client: Redis): Promise<void> {
+    if (client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => client.once('ready', () => resolve()));
+  }
+
+  /** Runs a script; any failure becomes an `SseTransportError`. */
+  private async run(script: LuaScript, args: Arg[]): Promise<unknown> {
+    const commands = this.commands;
+    if (!commands || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
+    const all: Arg[] = [this.prefix, ...args];
+    try {
+      try {
+        return await commands.evalsha(script.sha, 0, ...all);
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+        return await commands.eval(script.lua, 0, ...all);
+      }
+    } catch (error) {
+      throw new SseTransportError(SseMessages.transportFailed(error instanceof Error ? error.message : String(error)), error);
+    }
+  }
+
+  /** Runs background work, never letting it throw, and lets disconnect() wait for it. */
+  private background(work: Promise<unknown>): void {
+    const tracked = work.catch((error: unknown) => this.logger.debug(String(error)));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** Renews presence on every heartbeat and after every reconnect. */
+  private renew(): void {
+    if (this.stopped || this.commands?.status !== 'ready') return;
+    this.presence.renew();
+  }
+
+  /** Reads the event stream in order, from the entry after the last one applied; `started` once positioned. */
+  private async readLoop(started: () => void): Promise<void> {
+    const key = `${this.prefix}events`;
+    while (!this.stopped) {
+      try {
+        if (this.lastId === undefined) {
+          const [seconds, micros] = (await this.reader!.time()) as [string | number, string | number];
+          const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+          this.clockOffset = redisNow - Date.now();
+          const last = (await this.reader!.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+          const top = last[0]?.[0];
+          if (top !== undefined) await this.loadHistory(key, redisNow, top);
+          // Live delivery starts after the newest entry: older sends concern no connection of a starting instance.
+          this.lastId = top ?? '0-0';
+          started();
+        }
+        const result = (await this.reader!.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', key, this.lastId)) as
+          | Array<[Buffer, Array<[Buffer, Buffer[]]>]>
+          | null;
+        started();
+        for (const [, entries] of result ?? []) {
+          for (const [id, raw] of entries) {
+            this.lastId = id.toString();
+            this.apply(fieldsOf(raw));
+          }
+        }
+        if (this.catchUpWaiters.size > 0) this.wakeCatchUps();
+      } catch (error) {
+        if (this.stopped) return;
+        // The reader reconnects by itself; pause so a persistent error cannot spin.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /**
+   * Loads the sends of the history window into this instance's history before
+   * it serves anyone, so a client reconnecting here replays what it missed
+   * elsewhere. Recorded only: these sends are not news to anyone connected.
+   */
+  private async loadHistory(key: string, redisNow: number, top: string): Promise<void> {
+    const window = this.host?.historyTtl ?? 0;
+    if (window === 0) return;
+    let start = `${Math.max(0, redisNow - window)}-0`;
+    for (;;) {
+      const entries = (await this.reader!.xrangeBuffer(key, start, top, 'COUNT', READ_BATCH)) as Array<[Buffer, Buffer[]]>;
+      for (const [id, raw] of entries) {
+        const fields = fieldsOf(raw);
+        if (fields.get('t')?.toString() === 's') this.host?.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
+        start = `(${id.toString()}`;
+      }
+      if (entries.length < READ_BATCH) return;
+    }
+  }
+
+  private wakeCatchUps(): void {
+    const applied = this.lastId ?? '0-0';
+    for (const waiter of [...this.catchUpWaiters]) {
+      if (compareIds(applied, waiter.id) >= 0) waiter.resolve();
+    }
+  }
+
+  /** Carries out one entry of the event stream on this instance. */
+  private apply(fields: Map<string, Buffer>): void {
+    const host = this.host;
+    if (!host) return;
+    try {
+      const type = fields.get('t')?.toString();
+      if (type === 's') {
+        host.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
+      } else if (type === 'c') {
+        const closed = host.close(targetOf(fields.get('tg')!.toString()));
+        const from = fields.get('from')!.toString();
+        const requestId = fields.get('rid')!.toString();
+        this.background(this.commands!.publish(`${this.prefix}reply:${from}`, `${requestId} ${closed}`));
+      } else if (type === 'r') {
+        this.presence.replaced(fields.get('n')!.toString(), fields.get('c')!.toString(), fields.get('tok')!.toString());
+      }
+    } catch (error) {
+      this.logger.error(SseMessages.transportEntryFailed(error instanceof Error ? error.message : String(error)));
+    }
+  }
+
+  private onCloseAnswer(message: string): void {
+    const [requestId, closed] = message.split(' ');
+    const pending = this.pendingCloses.get(requestId);
+    if (!pending) return;
+    pending.answered++;
+    pending.closed += Number(closed);
+    if (pending.answered >= pending.expected) pending.done();
+  }
+}

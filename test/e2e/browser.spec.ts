@@ -1,0 +1,350 @@
+import 'reflect-metadata';
+import { Controller, Get, Post } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { filter } from 'rxjs';
+import { SseConnection, SseHub, SseModule, type SseConnectionInfo } from '../../lib/index.js';
+import { AppModule } from '../../sample/app.module.js';
+import { platforms, request, startApp, type Platform, type TestApp } from '../support/app.js';
+import { SseClient } from '../support/sse-client.js';
+import { chromiumMissing, chromiumRequired, findChromium, launchChromium } from '../support/browser.js';
+
+// The sample app (sample/) driven by a real headless Chromium: what a person sees on `npm start`.
+
+// Functions passed to page.waitForFunction run in the page; the project compiles without the DOM lib.
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
+
+const chromiumPath = findChromium();
+const ARTIFACTS = 'test-artifacts';
+// Generous: the machine is shared, and a browser test waits for real ticks and reconnects.
+const TIMEOUT = 60_000;
+
+/** Boots the sample's AppModule on loopback; `port` 0 picks a free one, a given one restarts on it. */
+async function startSample(platform: Platform, port = 0): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
+  await app.listen(port, '127.0.0.1');
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
+}
+
+@Controller()
+class ProbeController {
+  constructor(private readonly hub: SseHub) {}
+  @Get('events')
+  @SseConnection({ name: 'probe' })
+  open() {}
+  @Post('send')
+  send() {
+    return this.hub.send({ name: 'probe' }, { data: 'probe' });
+  }
+}
+
+/**
+ * Whether the library gives events ids (issue 3, delivery). Replay and
+ * `sse.gap` need them; until they land the replay checks are skipped with a
+ * warning. Asked of the library itself, over a real socket.
+ */
+async function libraryAssignsEventIds(): Promise<boolean> {
+  const probe = await startApp(platforms[0], { imports: [SseModule.forRoot()], controllers: [ProbeController] });
+  try {
+    const client = await SseClient.open(`${probe.url}/events`);
+    await client.opened();
+    await request(`${probe.url}/send`, { method: 'POST' });
+    const event = await client.next('message');
+    client.close();
+    return event.id !== undefined;
+  } finally {
+    await probe.close();
+  }
+}
+
+/** One browser tab on the sample page, with what it did on the network and any script error it had. */
+interface Tab {
+  page: Page;
+  clientId: string;
+  requests: Request[];
+  errors: Error[];
+}
+
+class Tabs {
+  private contexts: BrowserContext[] = [];
+  private tabs: Tab[] = [];
+
+  constructor(private readonly browser: Browser) {}
+
+  /** Opens the page in its own browser context (like another person) and waits until it is connected. */
+  async open(url: string, room: string): Promise<Tab> {
+    const context = await this.browser.newContext({ viewport: { width: 1280, height: 860 } });
+    this.contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    const tab: Tab = { page, clientId: '', requests: [], errors: [] };
+    page.on('request', (req) => tab.requests.push(req));
+    page.on('pageerror', (error) => tab.errors.push(error));
+    this.tabs.push(tab);
+    await page.goto(`${url}/?room=${encodeURIComponent(room)}`);
+    await statusIs(page, 'open');
+    tab.clientId = await text(page, '#client-id');
+    expect(tab.clientId).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    return tab;
+  }
+
+  /** Closes every tab; a script error on any page fails the test. */
+  async closeAll(): Promise<void> {
+    const errors = this.tabs.flatMap((tab) => tab.errors.map((error) => error.message));
+    await Promise.all(this.contexts.map((context) => context.close()));
+    this.contexts = [];
+    this.tabs = [];
+    expect(errors).toEqual([]);
+  }
+}
+
+const text = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector)) ?? '';
+const statusIs = (page: Page, state: string) => page.waitForSelector(`#status[data-state="${state}"]`);
+const chatLines = (page: Page) => page.locator('#chat-messages li').allTextContents();
+const notices = (page: Page) => page.locator('#notices li').allTextContents();
+const waitForListItem = (page: Page, list: string, hasText: string) =>
+  page.locator(`${list} li`, { hasText }).first().waitFor();
+
+/** Records the connections the app opens for `clientId`, as the server saw them (with their Last-Event-ID). */
+function connectsOf(app: TestApp, clientId: string): SseConnectionInfo[] {
+  const seen: SseConnectionInfo[] = [];
+  app.app
+    .get(SseHub)
+    .events$.pipe(filter((event) => event.type === 'connect' && event.connection.clientId === clientId))
+    .subscribe((event) => seen.push(event.connection));
+  return seen;
+}
+
+/** Types a chat line and sends it; resolves with the POST the page made. */
+async function say(page: Page, line: string): Promise<Request> {
+  await page.fill('#chat-input', line);
+  const [post] = await Promise.all([
+    page.waitForRequest((req) => req.url().endsWith('/api/chat') && req.method() === 'POST'),
+    page.click('#chat-form button'),
+  ]);
+  return post;
+}
+
+/** Waits until the server clock on the page has changed `ticks` times (events, not sleeps). */
+async function waitForTicks(page: Page, ticks: number): Promise<void> {
+  for (let i = 0; i < ticks; i++) {
+    const before = await text(page, '#clock-time');
+    await page.waitForFunction((shown) => document.getElementById('clock-time')?.textContent !== shown, before);
+  }
+}
+
+if (!chromiumPath) {
+  if (chromiumRequired) {
+    describe('sample in a browser', () => {
+      it('has Chromium (SSE_HUB_REQUIRE_CHROMIUM=1)', () => {
+        throw new Error(`nestjs-sse-hub browser tests: ${chromiumMissing}`);
+      });
+    });
+  } else {
+    console.warn(`Skipping the browser tests: ${chromiumMissing}. Set SSE_HUB_REQUIRE_CHROMIUM=1 to fail instead.`);
+    describe.skip('sample in a browser (no Chromium)', () => {
+      it('needs Chromium', () => undefined);
+    });
+  }
+} else {
+  const eventIds = await libraryAssignsEventIds();
+  const withEventIds = eventIds ? it : it.skip;
+  if (!eventIds) {
+    console.warn('Skipping the browser replay tests: the library does not give events ids yet (issue 3, delivery).');
+  }
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+
+  describe.each(platforms)('sample in a browser ($name)', (platform) => {
+    let browser: Browser;
+    let t: TestApp;
+    let tabs: Tabs;
+
+    beforeAll(async () => {
+      browser = await launchChromium(chromiumPath);
+      t = await startSample(platform);
+    }, TIMEOUT);
+    afterAll(async () => {
+      await t?.close();
+      await browser?.close();
+    });
+    beforeEach(() => {
+      tabs = new Tabs(browser);
+    });
+    afterEach(() => tabs.closeAll());
+
+    it('delivers chat messages to their own room only', async () => {
+      const alice = await tabs.open(t.url, 'red');
+      const carol = await tabs.open(t.url, 'red');
+      const bob = await tabs.open(t.url, 'blue');
+
+      const post = await say(alice.page, 'hello red');
+      // The POST named the page's connection, which the server resolved with @SseContext().
+      expect(post.headers()['x-sse-client-id']).toBe(alice.clientId);
+      expect(post.headers()['x-sse-name']).toBe('events');
+      await waitForListItem(alice.page, '#chat-messages', 'hello red');
+      await waitForListItem(carol.page, '#chat-messages', 'hello red');
+
+      // Each socket delivers in order: had "hello red" leaked to blue, it would be there before "hello blue".
+      await say(bob.page, 'hello blue');
+      await waitForListItem(bob.page, '#chat-messages', 'hello blue');
+      expect(await chatLines(bob.page)).toEqual(['you hello blue']);
+
+      await say(carol.page, 'red again');
+      await waitForListItem(alice.page, '#chat-messages', 'red again');
+      await waitForListItem(carol.page, '#chat-messages', 'red again');
+      expect(await chatLines(alice.page)).toEqual(['you hello red', `${carol.clientId.slice(0, 8)} red again`]);
+      expect(await chatLines(carol.page)).toEqual([`${alice.clientId.slice(0, 8)} hello red`, 'you red again']);
+    }, TIMEOUT);
+
+    it('sends a private notification to exactly one client id', async () => {
+      const alice = await tabs.open(t.url, 'lobby');
+      const bob = await tabs.open(t.url, 'lobby');
+
+      await bob.page.fill('#notify-client-id', alice.clientId);
+      await bob.page.fill('#notify-text', 'psst, alice');
+      await bob.page.click('#notify-form button');
+      await bob.page.waitForFunction(() => document.getElementById('notify-result')?.textContent !== '');
+      expect(await text(bob.page, '#notify-result')).toBe('delivered to 1 connection(s)');
+      await waitForListItem(alice.page, '#notices', 'psst, alice');
+
+      // Bob's own notice comes after Alice's on the wire: had hers reached him, it would be listed first.
+      await bob.page.click('#notify-me');
+      await waitForListItem(bob.page, '#notices', 'for you only');
+      expect(await notices(bob.page)).toHaveLength(1);
+      expect(await notices(alice.page)).toHaveLength(1);
+    }, TIMEOUT);
+
+    it('shows the server clock ticking (a @Cron job through the global connection)', async () => {
+      const tab = await tabs.open(t.url, 'lobby');
+      await tab.page.waitForFunction(() => document.getElementById('clock-time')?.textContent !== '–');
+      const first = await text(tab.page, '#clock-time');
+      await waitForTicks(tab.page, 2);
+      expect(await text(tab.page, '#clock-time')).not.toBe(first);
+      expect(Number(await text(tab.page, '#stat-connections'))).toBeGreaterThanOrEqual(1);
+      expect(await text(tab.page, '#stat-rooms')).toContain('lobby');
+    }, TIMEOUT);
+
+    it('runs a countdown on a local connection that ends and does not reconnect', async () => {
+      const tab = await tabs.open(t.url, 'lobby');
+      const countdowns = () => tab.requests.filter((req) => new URL(req.url()).pathname === '/countdown');
+      await tab.page.click('#countdown-start');
+      await tab.page.waitForSelector('#countdown-panel[data-state="done"]');
+      expect(await text(tab.page, '#countdown-value')).toBe('liftoff');
+      const counted = await tab.page.locator('#log li[data-type="countdown"]').allTextContents();
+      expect(counted.map((line) => line.split(' ').pop())).toEqual(['liftoff', '1', '2', '3']);
+
+      // Without the page's sse.close handler the browser would reconnect after `retry` (1 s) and count
+      // again; three clock ticks later it still has made one request.
+      await waitForTicks(tab.page, 3);
+      expect(countdowns()).toHaveLength(1);
+      expect(await text(tab.page, '#countdown-value')).toBe('liftoff');
+      expect(await tab.page.isEnabled('#countdown-start')).toBe(true);
+    }, TIMEOUT);
+
+    withEventIds('replays what a page missed while its connection was down', async () => {
+      const tab = await tabs.open(t.url, 'lobby');
+      await tab.page.waitForFunction(() => document.getElementById('last-event-id')?.textContent !== '–');
+
+      // Hold the page's reconnect until the server has sent it something while it was away.
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let reconnect!: (req: Request) => void;
+      const reconnected = new Promise<Request>((resolve) => (reconnect = resolve));
+      await tab.page.route('**/events?*', async (route) => {
+        reconnect(route.request());
+        await released;
+        await route.continue();
+      });
+
+      const connects = connectsOf(t, tab.clientId);
+      // A network drop, not a close: no sse.close, the browser reconnects with Last-Event-ID.
+      (t.app.getHttpServer() as Server).closeAllConnections();
+      await statusIs(tab.page, 'reconnecting');
+      const lastIdBefore = await text(tab.page, '#last-event-id');
+      const retry = await reconnected;
+      const sent = await request(`${t.url}/api/notifications`, {
+        method: 'POST',
+        body: { clientId: tab.clientId, text: 'sent while you were away' },
+      });
+      expect(sent.body).toEqual({ delivered: 0 });
+      release();
+
+      expect(new URL(retry.url()).searchParams.get('clientId')).toBe(tab.clientId);
+      await statusIs(tab.page, 'open');
+      // The server saw the browser's own Last-Event-ID.
+      expect(connects.map((connection) => connection.lastEventId)).toEqual([lastIdBefore]);
+      await waitForListItem(tab.page, '#notices', 'sent while you were away');
+      expect(await tab.page.isHidden('#gap-note')).toBe(true);
+    }, TIMEOUT);
+
+    it('renders every panel (screenshot in test-artifacts/)', async () => {
+      const tab = await tabs.open(t.url, 'lobby');
+      const friend = await tabs.open(t.url, 'lobby');
+      await say(friend.page, 'Hi! Anyone here?');
+      await say(tab.page, 'Hello from the other tab — ça marche');
+      await waitForListItem(tab.page, '#chat-messages', 'Hello from the other tab');
+      await tab.page.click('#notify-me');
+      await waitForListItem(tab.page, '#notices', 'for you only');
+      await tab.page.click('#countdown-start');
+      await tab.page.waitForSelector('#countdown-panel[data-state="done"]');
+      await tab.page.check('#log-clock');
+      await waitForTicks(tab.page, 1);
+
+      for (const panel of ['#clock-time', '#stat-connections', '#client-id', '#countdown-value']) {
+        expect(await text(tab.page, panel)).not.toBe('–');
+      }
+      expect(await chatLines(tab.page)).toHaveLength(2);
+      await tab.page.screenshot({ path: `${ARTIFACTS}/sample-${platform.name}.png`, fullPage: true });
+    }, TIMEOUT);
+
+    it('reconnects after the server restarts, keeping its client id', async () => {
+      const first = await startSample(platform);
+      const port = new URL(first.url).port;
+      let second: TestApp | undefined;
+      try {
+        const tab = await tabs.open(first.url, 'red');
+        await tab.page.waitForFunction(() => document.getElementById('clock-time')?.textContent !== '–');
+        const streams = () => tab.requests.filter((req) => new URL(req.url()).pathname === '/events');
+        const before = streams().length;
+
+        // A graceful restart: sse.close with reason "shutdown", and the page keeps reconnecting.
+        await first.close();
+        await statusIs(tab.page, 'reconnecting');
+        const lastIdSeen = await text(tab.page, '#last-event-id');
+        second = await startSample(platform, Number(port));
+        const connects = connectsOf(second, tab.clientId);
+        await statusIs(tab.page, 'open');
+        expect(connects).toHaveLength(1);
+
+        expect(await text(tab.page, '#client-id')).toBe(tab.clientId);
+        const retry = streams().at(-1)!;
+        expect(streams().length).toBeGreaterThan(before);
+        expect(new URL(retry.url()).searchParams.get('clientId')).toBe(tab.clientId);
+        expect(await tab.page.locator('#log li[data-type="sse.close"]', { hasText: 'shutdown' }).count()).toBe(1);
+
+        // Live again: the clock ticks and the room works on the new process.
+        await waitForTicks(tab.page, 1);
+        await say(tab.page, 'back after the restart');
+        await waitForListItem(tab.page, '#chat-messages', 'back after the restart');
+
+        if (eventIds) {
+          // The in-memory history died with the old process: the page is told to resync.
+          expect(connects[0].lastEventId).toBe(lastIdSeen);
+          await tab.page.waitForSelector('#gap-note:not([hidden])');
+          expect(await text(tab.page, '#gap-note')).toContain(lastIdSeen);
+        }
+        await tab.page.screenshot({ path: `${ARTIFACTS}/sample-restarted-${platform.name}.png`, fullPage: true });
+      } finally {
+        await tabs.closeAll();
+        await second?.close();
+        await first.close().catch(() => undefined);
+      }
+    }, TIMEOUT);
+  });
+}
