@@ -82,6 +82,8 @@ export interface MeasureOptions {
   /** Extra node flags for the server processes (e.g. --cpu-prof). */
   serverFlags: string[];
   warmup: boolean;
+  /** Share of the scenario's events sent in the paced phase (1; less for --quick). */
+  pacedShare: number;
 }
 
 export async function measure(subject: SubjectSpec, scenario: Scenario, run: number, options: MeasureOptions): Promise<RunResult> {
@@ -152,9 +154,9 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
       result.rssPerConnection = (sum(after.map((m) => m.rss)) - sum(before.map((m) => m.rss))) / scenario.clients;
       result.heapPerConnection = (sum(after.map((m) => m.heapUsed)) - sum(before.map((m) => m.heapUsed))) / scenario.clients;
     } else {
-      const emitOnce = async (batch: number, intervalMs: number): Promise<LoadResult> => {
-        await ask(loader!, { type: 'expect', eventsPerClient: scenario.events });
-        await ask(servers[0], { type: 'emit', events: scenario.events, batch, intervalMs });
+      const emitOnce = async (batch: number, intervalMs: number, events = scenario.events): Promise<LoadResult> => {
+        await ask(loader!, { type: 'expect', eventsPerClient: events });
+        await ask(servers[0], { type: 'emit', events, batch, intervalMs });
         const answer = await ask<LoadResult>(loader!, { type: 'await', stallMs: 10_000 }, 600_000);
         // NaN travels over IPC (JSON) as null.
         for (const [key, value] of Object.entries(answer)) if (value === null) Object.assign(answer, { [key]: NaN });
@@ -175,7 +177,7 @@ export async function measure(subject: SubjectSpec, scenario: Scenario, run: num
       result.loaderBusy = load.loaderBusy;
       result.cpuMicrosPerEvent = sum(cpu.map((c) => c.cpuMicros)) / Math.max(1, load.received);
       // Paced: one event at a time at a rate every subject should sustain; latency without a backlog.
-      const paced = await emitOnce(1, scenario.pacedIntervalMs);
+      const paced = await emitOnce(1, scenario.pacedIntervalMs, Math.max(1, Math.round(scenario.events * options.pacedShare)));
       result.pacedP50Ms = paced.p50Ms;
       result.pacedP99Ms = paced.p99Ms;
       result.pacedMaxMs = paced.maxMs;

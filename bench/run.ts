@@ -76,7 +76,7 @@ for (const scenario of scenarios) {
   for (let run = 1; run <= runs; run++) {
     for (let i = 0; i < subjects.length; i++) {
       const subject = subjects[(i + run - 1) % subjects.length];
-      const result = await measure(subject, scenario, run, { sourceAddresses, serverFlags, warmup: true });
+      const result = await measure(subject, scenario, run, { sourceAddresses, serverFlags, warmup: true, pacedShare: quick ? 0.5 : 1 });
       results.push(result);
       const figure =
         scenario.events > 0

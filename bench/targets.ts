@@ -57,6 +57,14 @@ export function checkTargets(rows: SummaryRow[], results: RunResult[]): Check[] 
       checks.push({ target: `${row.scenario.label}: Redis ×2 ≥ 0.5× memory transport`, measured: times(redis), holds: redis >= 0.5 });
     }
   }
+  // Not a target, for comparison: the same library on Fastify (no per-response prototype swap).
+  for (const row of rows.filter((r) => r.subject.key === 'hub-fastify' && r.scenario.events === 0)) {
+    checks.push({
+      target: `(Fastify, for comparison) ${row.scenario.label}: RSS per connection ≤ 1.2× node:http`,
+      measured: times(row.rssRatio),
+      holds: bound(row.rssRatio, (v) => v <= 1.2),
+    });
+  }
   for (const row of ours.filter((r) => r.scenario.events === 0)) {
     checks.push({
       target: `${row.scenario.label}: RSS per connection ≤ 1.2× node:http`,
