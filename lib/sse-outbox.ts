@@ -2,9 +2,10 @@
  * Write coalescing: the frames a connection gets within one tick (the
  * synchronous run of a callback and the promise continuations it starts) reach
  * its socket in one write when the tick ends (process.nextTick: no later than
- * Node's own auto-cork of `res.write`), not one write each. A socket write is the costly part of a send (on Express each
- * `res.write()` also runs megamorphic, see bench/RESULTS.md), so a burst of
- * sends costs one write per connection instead of one per frame.
+ * Node's own auto-cork of `res.write`), not one write each. A socket write is
+ * the costly part of a send (on Express each `res.write()` also runs
+ * megamorphic, see bench/RESULTS.md), so a burst of sends costs one write per
+ * connection instead of one per frame.
  *
  * Nothing is allocated per recipient: each frame is appended once to a
  * journal of the tick, whatever the number of connections it goes to, and a
@@ -27,7 +28,7 @@ let spareJournal: Buffer[] = [];
 let spareWaiting: SseOutbox[] = [];
 let scheduled = false;
 
-function flushTurn(): void {
+function flushTick(): void {
   scheduled = false;
   const frames = journal;
   const outboxes = waiting;
@@ -80,7 +81,7 @@ export class SseOutbox {
       waiting.push(this);
       if (!scheduled) {
         scheduled = true;
-        process.nextTick(flushTurn);
+        process.nextTick(flushTick);
       }
     } else if (this.own) {
       this.own.push(frame);

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 const CRLF = Buffer.from('\r\n');
 
 // The last chunk framed, so the recipients of one broadcast share one framed
-// buffer; dropped at the end of the turn so that a big one is not kept.
+// buffer; dropped once the event loop moves on, so that a big one is not kept.
 let lastChunk: Buffer | undefined;
 let lastFramed: Buffer | undefined;
 let forgetScheduled = false;
