@@ -1,20 +1,22 @@
-import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
-import { SseStream } from './sse-stream.js';
+import { BadRequestException, Injectable, NotAcceptableException, ServiceUnavailableException } from '@nestjs/common';
+import { SseStream, type SseStreamIdentity } from './sse-stream.js';
+import { SseConnectionLimits } from './sse-connection.limits.js';
+import { acceptsEventStream, hasBody } from './sse-request-checks.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
 import { SseDelivery } from './sse-delivery.js';
-import { MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constants.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constants.js';
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
 import { SseError } from './errors/sse.error.js';
-import { attachConnection, rawRequest, rawResponse, readHeader, readQuery, remoteAddress } from './sse-request.js';
+import { attachConnection, rawRequest, rawResponse, readHeader, readQuery, remoteAddress, readSseHeader } from './sse-request.js';
 import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
 
 /**
  * Decides who a request is (name, group, client id, last event id) and makes a
  * pending connection of it. Everything a client sent is checked here, before
- * any byte of the stream, so a bad value is a plain 400.
+ * any byte of the stream, so a bad value is a plain 4xx (503 when full).
  */
 @Injectable()
 export class SseConnectionFactory {
@@ -22,29 +24,60 @@ export class SseConnectionFactory {
     private readonly registry: SseConnectionRegistry,
     private readonly clientIds: SseClientIds,
     private readonly settings: SseSettings,
+    private readonly limits: SseConnectionLimits,
     private readonly delivery: SseDelivery,
   ) {}
 
+  /** Checks the request (4xx / 503 when it cannot be served) and makes a pending connection of it. */
   create(request: object, response: object, options: SseConnectionOptions): SseStream {
-    if (this.registry.isShuttingDown) throw new ServiceUnavailableException(SseMessages.shuttingDown());
-    const binding = bindingOf(request);
-    const connection = new SseStream(
-      {
-        name: options.name,
-        group: this.groupOf(request, options),
-        clientId: this.clientIdOf(request, options, binding),
-        scope: options.scope ?? this.settings.defaultScope,
-        lastEventId: lastEventIdOf(request),
-        retry: options.retry ?? this.settings.retry,
-        allowAllOrigins: options.allowAllOrigins ?? false,
-      },
-      rawRequest(request),
-      rawResponse(response),
-      this.registry,
-      this.delivery,
-    );
+    const identity = this.admit(request, response, options);
+    const release = this.limits.reserve(identity.name);
+    const connection = new SseStream(identity, rawRequest(request), rawResponse(response), this.registry, this.delivery);
+    // However it ends (client gone, closed, refused by the handler), its slot is free at once.
+    connection.onClose(release);
     attachConnection(request, response, connection);
     return connection;
+  }
+
+  /**
+   * Answers a HEAD as its GET would be answered up to the stream: the same
+   * checks and statuses, then the head alone. No stream, no registration, no
+   * lifecycle event, and the handler does not run.
+   */
+  answerHead(request: object, response: object, options: SseConnectionOptions): void {
+    this.admit(request, response, options);
+    const raw = rawResponse(response);
+    raw.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform' });
+    raw.end();
+  }
+
+  /** Everything a client sent is checked here, in the order a client can best act on. */
+  private admit(request: object, response: object, options: SseConnectionOptions): SseStreamIdentity {
+    if (this.registry.isShuttingDown) throw new ServiceUnavailableException(SseMessages.shuttingDown());
+    if (!acceptsEventStream(request)) {
+      throw new NotAcceptableException(SseMessages.notAcceptable(readHeader(request, 'accept') ?? ''));
+    }
+    const method = rawRequest(request).method ?? 'GET';
+    if ((method === 'GET' || method === 'HEAD') && hasBody(request)) {
+      throw new BadRequestException(SseMessages.bodyOnGet(method));
+    }
+    const binding = bindingOf(request);
+    const identity: SseStreamIdentity = {
+      name: options.name,
+      group: this.groupOf(request, options),
+      clientId: this.clientIdOf(request, options, binding),
+      scope: options.scope ?? this.settings.defaultScope,
+      lastEventId: lastEventIdOf(request),
+      retry: options.retry ?? this.settings.retry,
+      allowAllOrigins: options.allowAllOrigins ?? false,
+    };
+    const refusal = this.limits.refusal(identity.name);
+    if (refusal !== undefined) {
+      // Exception filters keep headers already set on the raw response (Express and Fastify).
+      rawResponse(response).setHeader('Retry-After', String(retryAfterSeconds(identity.retry)));
+      throw new ServiceUnavailableException(refusal);
+    }
+    return identity;
   }
 
   /** Verifies an id a client presents (offered on connect, or naming its connection). */
@@ -71,7 +104,7 @@ export class SseConnectionFactory {
   private clientIdOf(request: object, options: SseConnectionOptions, binding: SseClientBinding): string {
     const derived = options.clientId?.(request);
     if (derived !== undefined) return this.issue(derived, binding);
-    const offered = readHeader(request, SSE_HEADERS.clientId) ?? readQuery(request, SSE_QUERY.clientId);
+    const offered = readSseHeader(request, SSE_HEADERS.clientId) ?? readQuery(request, SSE_QUERY.clientId);
     if (offered !== undefined) {
       this.verifyPresentedClientId(request, offered);
       return offered;
@@ -88,6 +121,11 @@ export class SseConnectionFactory {
       throw error;
     }
   }
+}
+
+/** Whole seconds for `Retry-After`: the route's `retry` rounded up, at least 1. */
+function retryAfterSeconds(retryMs: number | undefined): number {
+  return retryMs === undefined ? DEFAULT_RETRY_AFTER_SECONDS : Math.max(1, Math.ceil(retryMs / 1000));
 }
 
 function bindingOf(request: object): SseClientBinding {

@@ -7,15 +7,34 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Observable, type Subscription } from 'rxjs';
+import type { ServerResponse } from 'node:http';
+import { Observable, of, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SseDelivery } from './sse-delivery.js';
 import { SSE_CONNECTION_METADATA } from './sse.constants.js';
 import { SseMessages } from './sse.messages.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
+import { rawRequest, rawResponse } from './sse-request.js';
 import type { SseStream } from './sse-stream.js';
 import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
+
+/** Resolves when the response can take more: at once (next turn) unless its buffer is full, then on drain or close. */
+function writable(response: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    if (!response.writableNeedDrain || response.destroyed) {
+      setImmediate(resolve);
+      return;
+    }
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -42,7 +61,14 @@ export class SseConnectionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
     const http = context.switchToHttp();
-    const connection = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+    const request = http.getRequest<object>();
+    if (rawRequest(request).method === 'HEAD') {
+      // Platforms route HEAD to the GET handler; a HEAD must never become a registered stream.
+      this.factory.answerHead(request, http.getResponse<object>(), options);
+      return of(undefined);
+    }
+    const connection = this.factory.create(request, http.getResponse<object>(), options);
+    const socketResponse = rawResponse(http.getResponse<object>());
 
     // Nest never writes this response itself (see the decorator): the value
     // emitted here only tells it that the request's work is over.
@@ -69,7 +95,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
       const run = () => {
         if (connection.isClosed) return;
         handler = next.handle().subscribe({
-          next: (value) => enqueue(() => this.stream(connection, value)),
+          next: (value) => enqueue(() => this.stream(connection, value, socketResponse)),
           error: (error: unknown) => enqueue(() => Promise.reject(error)),
           complete: () =>
             enqueue(() => {
@@ -90,12 +116,15 @@ export class SseConnectionInterceptor implements NestInterceptor {
   }
 
   /** Writes one value the handler produced: an event, an array of events, or an async iterable of them. */
-  private async stream(connection: SseStream, value: unknown): Promise<void> {
+  private async stream(connection: SseStream, value: unknown, response: ServerResponse): Promise<void> {
     if (value === undefined || value === null) return;
     if (isAsyncIterable(value)) {
       for await (const item of value) {
         if (connection.isClosed) break;
-        await this.stream(connection, item);
+        await this.stream(connection, item, response);
+        // An iterable that never awaits would otherwise hold the event loop (no I/O, not even
+        // its client leaving) and buffer without bound: wait for the socket, or at least a turn.
+        await writable(response);
       }
       return;
     }

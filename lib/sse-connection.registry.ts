@@ -85,27 +85,26 @@ export class SseConnectionRegistry implements SseStreamHooks {
     this.lifecycle.next({ type: 'disconnect', connection: connection.info() });
   }
 
-  /** Calls `visit` once per connection the target addresses; returns how many. */
+  /**
+   * Calls `visit` once per connection the target addresses; returns how many.
+   * The target's lists hold no repeats (see `normalizeTarget`).
+   */
   forEachTarget(target: SseTransportTarget, visit: (connection: SseStream) => void): number {
     let count = 0;
-    const { groups, clientIds } = target;
-    const { names } = target;
-    for (let n = 0; n < names.length; n++) {
-      // Skip a name listed twice, or its clients would get the event twice.
-      if (names.indexOf(names[n]) !== n) continue;
-      const index = this.byName.get(names[n]);
+    const { names, groups, clientIds } = target;
+    for (const name of names) {
+      const index = this.byName.get(name);
       if (!index) continue;
       if (clientIds) {
-        for (let i = 0; i < clientIds.length; i++) {
-          const connection = index.byClientId.get(clientIds[i]);
-          // Skip repeated ids in the list so nobody gets an event twice.
-          if (!connection || clientIds.indexOf(clientIds[i]) !== i) continue;
+        for (const clientId of clientIds) {
+          const connection = index.byClientId.get(clientId);
+          if (!connection) continue;
           if (groups && (connection.group === undefined || !groups.includes(connection.group))) continue;
           visit(connection);
           count++;
         }
       } else if (groups) {
-        for (const group of new Set(groups)) {
+        for (const group of groups) {
           const members = index.byGroup.get(group);
           if (!members) continue;
           for (const connection of members) visit(connection);

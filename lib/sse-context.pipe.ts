@@ -12,7 +12,7 @@ import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_HEADERS } from './sse.constants.js';
 import { isValidIdentifier } from './sse.validation.js';
 import { SseMessages } from './sse.messages.js';
-import { connectionOf, readHeader } from './sse-request.js';
+import { connectionOf, readSseHeader } from './sse-request.js';
 import { SseDelivery } from './sse-delivery.js';
 import { SseRemoteContext } from './sse-remote-context.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
@@ -21,7 +21,7 @@ import type { SseContext } from './interfaces/sse-context.interface.js';
 
 /**
  * Resolves `@SseContext()`: the request's own connection on an
- * `@SseStream()` route, else the open global connection the request names
+ * `@SseConnection()` route, else the open global connection the request names
  * with `X-Sse-Name` + `X-Sse-Client-Id` (+ `X-Sse-Group`) — Pode's
  * `X-Pode-Sse-*` headers. 400 when they are missing or badly signed, 404 when
  * no such connection is open. With a cluster transport, a connection open on
@@ -39,9 +39,9 @@ export class SseContextPipe implements PipeTransform<object, Promise<SseContext>
   async transform(request: object): Promise<SseContext> {
     const own = connectionOf(request);
     if (own) return own;
-    const name = readHeader(request, SSE_HEADERS.name);
-    const clientId = readHeader(request, SSE_HEADERS.clientId);
-    const group = readHeader(request, SSE_HEADERS.group);
+    const name = readSseHeader(request, SSE_HEADERS.name);
+    const clientId = readSseHeader(request, SSE_HEADERS.clientId);
+    const group = readSseHeader(request, SSE_HEADERS.group);
     if (name === undefined || clientId === undefined) throw new BadRequestException(SseMessages.missingReference());
     if (!isValidIdentifier(name)) throw new BadRequestException(SseMessages.invalidIdentifier('name', name, 256));
     if (group !== undefined && !isValidIdentifier(group)) {

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { SseEventIds } from './sse-event-ids.js';
 import { SseHistory, type SseReplay, type SseReplayReader } from './sse-history.js';
 import { SseSettings } from './sse-settings.js';
-import { encodeEventBody } from './sse-frame.encoder.js';
+import { assertEventSize, encodeEventBody } from './sse-frame.encoder.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 import type { NormalizedTarget } from './sse.validation.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
@@ -35,6 +35,8 @@ export class SseDelivery {
   };
   /** Unsent bytes above which a connection is dropped as slow. */
   readonly maxBufferedBytes: number;
+  /** Largest encoded event (`maxEventBytes`); undefined = no limit. */
+  readonly maxEventBytes: number | undefined;
 
   constructor(
     settings: SseSettings,
@@ -43,6 +45,7 @@ export class SseDelivery {
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.maxBufferedBytes = settings.maxBufferedBytes;
+    this.maxEventBytes = settings.maxEventBytes;
   }
 
   /**
@@ -57,6 +60,11 @@ export class SseDelivery {
     for (let i = 0; i < list.length; i++) {
       texts[i] = encodeEventBody(list[i]);
       ids[i] = list[i].id;
+      // The frame as sent: the body plus the caller's `id:` line (a generated id is not counted).
+      if (this.maxEventBytes !== undefined) {
+        const idLine = ids[i] === undefined ? 0 : Buffer.byteLength(`id: ${ids[i]}\n`);
+        assertEventSize(Buffer.byteLength(texts[i]) + idLine, this.maxEventBytes);
+      }
     }
     return { texts, ids };
   }

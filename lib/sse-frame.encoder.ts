@@ -1,5 +1,6 @@
-import { assertEvent } from './sse.validation.js';
+import { assertEvent, isWellFormedText } from './sse.validation.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
+import { SseEventTooLargeError } from './errors/sse-event-too-large.error.js';
 import { SseMessages } from './sse.messages.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
 
@@ -10,7 +11,11 @@ const LINE_BREAK = /\r\n|\r|\n/;
 export const KEEP_ALIVE_FRAME = Buffer.from(': ping\n\n');
 
 function dataText(data: unknown): string {
-  if (typeof data === 'string') return data;
+  if (typeof data === 'string') {
+    // Refused rather than silently sent as U+FFFD: the client would read other text than was sent.
+    if (!isWellFormedText(data)) throw new SseInvalidArgumentError(SseMessages.malformedTextData());
+    return data;
+  }
   if (data === undefined) return '';
   let text: string | undefined;
   try {
@@ -19,6 +24,7 @@ function dataText(data: unknown): string {
     throw new SseInvalidArgumentError(SseMessages.unserializableData((error as Error).message));
   }
   // JSON.stringify yields undefined for functions and symbols: refuse rather than send nothing.
+  // (It escapes lone surrogates as \udXXX, so JSON data always round-trips.)
   if (text === undefined) throw new SseInvalidArgumentError(SseMessages.unserializableData(typeof data));
   return text;
 }
@@ -37,6 +43,13 @@ export function encodeEventBody(event: SseEvent<unknown>): string {
   return `${frame}\n`;
 }
 
+/** Throws `SseEventTooLargeError` when a frame of `size` bytes exceeds `maxEventBytes` (when set). */
+export function assertEventSize(size: number, maxEventBytes: number | undefined): void {
+  if (maxEventBytes !== undefined && size > maxEventBytes) {
+    throw new SseEventTooLargeError(SseMessages.eventTooLarge(size, maxEventBytes), size, maxEventBytes);
+  }
+}
+
 /**
  * Encodes one event as the text of one frame (fields, then the blank line).
  * Throws `SseInvalidArgumentError` before producing anything for a bad event.
@@ -51,11 +64,21 @@ export function encodeEventText(event: SseEvent<unknown>, id?: string): string {
 /**
  * Encodes one or several events into a single buffer, so that they reach each
  * socket in one write and nothing (a keep-alive) can land between their lines.
+ * With `maxEventBytes`, any event whose frame is larger throws
+ * `SseEventTooLargeError` and nothing is produced.
  */
-export function encodeEvents(events: SseEvent<unknown> | readonly SseEvent<unknown>[]): Buffer {
-  if (!Array.isArray(events)) return Buffer.from(encodeEventText(events as SseEvent<unknown>));
+export function encodeEvents(events: SseEvent<unknown> | readonly SseEvent<unknown>[], maxEventBytes?: number): Buffer {
+  if (!Array.isArray(events)) {
+    const frame = Buffer.from(encodeEventText(events as SseEvent<unknown>));
+    assertEventSize(frame.length, maxEventBytes);
+    return frame;
+  }
   let text = '';
-  for (const event of events) text += encodeEventText(event);
+  for (const event of events) {
+    const eventText = encodeEventText(event);
+    if (maxEventBytes !== undefined) assertEventSize(Buffer.byteLength(eventText), maxEventBytes);
+    text += eventText;
+  }
   return Buffer.from(text);
 }
 

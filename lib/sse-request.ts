@@ -25,10 +25,35 @@ export function rawResponse(response: unknown): ServerResponse {
   return ((response as PlatformResponse).raw ?? response) as ServerResponse;
 }
 
+// Visible ASCII except '%': such a value travels as it is. Anything else is
+// percent-encoded, '%' included, so that decoding is exact (`a%20b` stays `a%20b`).
+const PLAIN_HEADER_VALUE = /^[\x21-\x24\x26-\x7e]*$/;
+
+/** A name, group or client id as it travels in an `X-Sse-*` header. */
+export function encodeHeaderValue(value: string): string {
+  return PLAIN_HEADER_VALUE.test(value) ? value : encodeURIComponent(value);
+}
+
+/** The inverse of `encodeHeaderValue`; a value that does not decode is returned as it is (and then refused as invalid). */
+export function decodeHeaderValue(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** A header's value; the first one when repeated. */
 export function readHeader(request: unknown, name: string): string | undefined {
   const value = rawRequest(request).headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** An `X-Sse-*` header, decoded (clients send back what the stream's response headers gave them). */
+export function readSseHeader(request: unknown, name: string): string | undefined {
+  const value = readHeader(request, name);
+  return value === undefined ? undefined : decodeHeaderValue(value);
 }
 
 /** A query parameter from the platform's parsed query, or from the URL when there is none. */

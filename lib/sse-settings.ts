@@ -8,9 +8,75 @@ import {
 import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
-import { assertBroadcastLevel, assertIdentifier, assertRetry, assertScope } from './sse.validation.js';
+import {
+  assertBoolean,
+  assertBroadcastLevel,
+  assertIdentifier,
+  assertPositiveInteger,
+  assertRetry,
+  assertScope,
+  assertTimerPeriod,
+  assertTransport,
+} from './sse.validation.js';
 import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function assertSigning(where: string, value: unknown): { secret: string; strict: boolean } {
+  if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object with a secret', value));
+  const { secret, strict } = value;
+  if (typeof secret !== 'string' || secret.length < 16) {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption('signing.secret', 'a string of at least 16 characters', secret));
+  }
+  return { secret, strict: strict === undefined ? false : assertBoolean('option signing.strict', strict) };
+}
+
+function assertBroadcastLevels(where: string, value: unknown): Map<string, SseBroadcastLevel> {
+  if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object of name → level', value));
+  const levels = new Map<string, SseBroadcastLevel>();
+  for (const [name, level] of Object.entries(value)) {
+    levels.set(name === '*' ? name : assertIdentifier('name', name), assertBroadcastLevel(level));
+  }
+  return levels;
+}
+
+/**
+ * How each module option is checked. An option missing here is refused as
+ * unknown (a typo must not be silently ignored), and `satisfies` makes the
+ * compiler demand a line for every option of `SseModuleOptions`: adding an
+ * option is one line here.
+ */
+const OPTION_CHECKS = {
+  defaultScope: (_where: string, value: unknown) => assertScope(value),
+  retry: assertRetry,
+  keepAlive: assertTimerPeriod,
+  signing: assertSigning,
+  broadcastLevels: assertBroadcastLevels,
+  maxConnections: assertPositiveInteger,
+  maxConnectionsPerName: assertPositiveInteger,
+  maxEventBytes: assertPositiveInteger,
+  history: (_where: string, value: unknown) => historyOf(value as SseModuleOptions['history']),
+  maxBufferedBytes: (_where: string, value: unknown) => positiveInteger('maxBufferedBytes', value, 1),
+  // Checked where the transport provider is made (sse.module.ts); passed through here.
+  transport: (_where: string, value: unknown) => assertTransport(value),
+} satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
+
+type CheckedOptions = { [K in keyof typeof OPTION_CHECKS]?: ReturnType<(typeof OPTION_CHECKS)[K]> };
+
+/** Checks every option given (undefined = not given); throws `SseInvalidArgumentError` on the first bad one. */
+function checkOptions(options: unknown): CheckedOptions {
+  const given = options ?? {};
+  if (!isPlainObject(given)) throw new SseInvalidArgumentError(SseMessages.invalidOption('options', 'an object', given));
+  const known = Object.keys(OPTION_CHECKS) as Array<keyof typeof OPTION_CHECKS>;
+  const checked: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(given)) {
+    if (!(known as string[]).includes(key)) throw new SseInvalidArgumentError(SseMessages.unknownOption(key, known));
+    if (value !== undefined) checked[key] = OPTION_CHECKS[key as keyof typeof OPTION_CHECKS](`option ${key}`, value);
+  }
+  return checked as CheckedOptions;
+}
 
 /**
  * The module options, checked once at bootstrap and with defaults applied, so
@@ -26,43 +92,26 @@ export class SseSettings {
   readonly history: { size: number; ttl: number };
   readonly maxBufferedBytes: number;
   /** Mutable at run time through `SseHub.setBroadcastLevel`. */
-  readonly broadcastLevels = new Map<string, SseBroadcastLevel>();
+  readonly broadcastLevels: Map<string, SseBroadcastLevel>;
+  /** Open connections (both scopes, all names) this instance accepts; undefined = no limit. */
+  readonly maxConnections: number | undefined;
+  /** Open connections per name this instance accepts; undefined = no limit. */
+  readonly maxConnectionsPerName: number | undefined;
+  /** Largest encoded event, in bytes; undefined = no limit. */
+  readonly maxEventBytes: number | undefined;
 
   constructor(@Inject(SSE_MODULE_OPTIONS) options: SseModuleOptions | undefined) {
-    const opts = options ?? {};
-    if (typeof opts !== 'object') {
-      throw new SseInvalidArgumentError(SseMessages.invalidOption('options', 'an object', opts));
-    }
-    this.defaultScope = opts.defaultScope === undefined ? 'global' : assertScope(opts.defaultScope);
-    this.retry = opts.retry === undefined ? undefined : assertRetry('option retry', opts.retry);
-    this.keepAliveMs = opts.keepAlive === undefined ? DEFAULT_KEEP_ALIVE_MS : assertRetry('option keepAlive', opts.keepAlive);
-    if (opts.signing !== undefined) {
-      const { secret, strict } = opts.signing ?? ({} as { secret?: unknown; strict?: unknown });
-      if (typeof secret !== 'string' || secret.length < 16) {
-        throw new SseInvalidArgumentError(
-          SseMessages.invalidOption('signing.secret', 'a string of at least 16 characters', secret),
-        );
-      }
-      if (strict !== undefined && typeof strict !== 'boolean') {
-        throw new SseInvalidArgumentError(SseMessages.invalidOption('signing.strict', 'a boolean', strict));
-      }
-      this.signing = { secret, strict: strict ?? false };
-    }
-    this.history = historyOf(opts.history);
-    this.maxBufferedBytes =
-      opts.maxBufferedBytes === undefined
-        ? DEFAULT_MAX_BUFFERED_BYTES
-        : positiveInteger('maxBufferedBytes', opts.maxBufferedBytes, 1);
-    const levels: unknown = opts.broadcastLevels;
-    // Object.entries would silently read an array as names '0', '1', … and null as nothing.
-    if (levels !== undefined && (typeof levels !== 'object' || levels === null || Array.isArray(levels))) {
-      throw new SseInvalidArgumentError(
-        SseMessages.invalidOption('broadcastLevels', "an object of name or '*' to level", levels),
-      );
-    }
-    for (const [name, level] of Object.entries(opts.broadcastLevels ?? {})) {
-      this.broadcastLevels.set(name === '*' ? name : assertIdentifier('name', name), assertBroadcastLevel(level));
-    }
+    const opts = checkOptions(options);
+    this.defaultScope = opts.defaultScope ?? 'global';
+    this.retry = opts.retry;
+    this.keepAliveMs = opts.keepAlive ?? DEFAULT_KEEP_ALIVE_MS;
+    this.signing = opts.signing;
+    this.broadcastLevels = opts.broadcastLevels ?? new Map();
+    this.maxConnections = opts.maxConnections;
+    this.maxConnectionsPerName = opts.maxConnectionsPerName;
+    this.maxEventBytes = opts.maxEventBytes;
+    this.history = opts.history ?? historyOf(undefined);
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   }
 }
 

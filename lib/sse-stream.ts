@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from './sse-frame.encoder.js';
 import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
 import { SseMessages } from './sse.messages.js';
-import { takeOverResponse } from './sse-request.js';
+import { encodeHeaderValue, takeOverResponse } from './sse-request.js';
 import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
@@ -38,8 +38,6 @@ export interface SseStreamHooks {
 }
 
 // Header values must be visible ASCII; anything else travels percent-encoded.
-const PLAIN_HEADER_VALUE = /^[\x21-\x7e]*$/;
-const headerValue = (value: string): string => (PLAIN_HEADER_VALUE.test(value) ? value : encodeURIComponent(value));
 
 /**
  * One request turned into an event stream. It starts *pending* (nothing written,
@@ -113,10 +111,10 @@ export class SseStream implements SseContext, SseOutboxSink {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache, no-transform',
       'X-Accel-Buffering': 'no',
-      'X-Sse-Client-Id': headerValue(this.clientId),
-      'X-Sse-Name': headerValue(this.name),
+      'X-Sse-Client-Id': encodeHeaderValue(this.clientId),
+      'X-Sse-Name': encodeHeaderValue(this.name),
     };
-    if (this.group !== undefined) headers['X-Sse-Group'] = headerValue(this.group);
+    if (this.group !== undefined) headers['X-Sse-Group'] = encodeHeaderValue(this.group);
     // HTTP/2 forbids the Connection header.
     if (this.request.httpVersionMajor < 2) headers['Connection'] = 'keep-alive';
     if (this.options.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
@@ -180,7 +178,7 @@ export class SseStream implements SseContext, SseOutboxSink {
     // Encoded (and so checked) before the stream opens: a bad event while
     // pending still becomes a real HTTP error.
     if (this.scope === 'local') {
-      const frame = encodeEvents(event);
+      const frame = encodeEvents(event, this.delivery.maxEventBytes);
       if (!this.write(frame)) throw this.closedError();
       this.delivery.counters.eventsSent += Array.isArray(event) ? event.length : 1;
       return;

@@ -22,6 +22,12 @@ export const MAX_IDENTIFIER_LENGTH = 256;
 /** Longest `Last-Event-ID` accepted from a client, and so the longest event id we send. */
 export const MAX_LAST_EVENT_ID_LENGTH = 1024;
 
+/** Longest period Node's timers hold (2^31 - 1 ms); longer ones fire after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `Retry-After` seconds of a 503 when the route has no `retry` to derive it from. */
+export const DEFAULT_RETRY_AFTER_SECONDS = 5;
+
 /** Event types that this library sends itself; applications may not send them. */
 export const PROTOCOL_EVENT_PREFIX = 'sse.';
 

@@ -10,22 +10,35 @@ const show = (value: unknown): string => {
 
 export const SseMessages = {
   invalidIdentifier: (kind: string, value: unknown, max: number) =>
-    `${PREFIX} ${kind} ${show(value)} is invalid: expected a string of 1–${max} characters without control characters.`,
+    `${PREFIX} ${kind} ${show(value)} is invalid: expected a string of 1–${max} characters without control characters or unpaired surrogates.`,
   emptyNameList: () => `${PREFIX} a target needs at least one name.`,
   missingTarget: () => `${PREFIX} a target must be an object with a name, e.g. { name: 'events' }.`,
   invalidEvent: (value: unknown) =>
     `${PREFIX} an event must be an object with a data property, got ${show(value)}.`,
   invalidEventField: (field: 'event' | 'id', value: unknown) =>
-    `${PREFIX} event ${field} ${show(value)} is refused: it must be a string without CR, LF or NUL characters${
+    `${PREFIX} event ${field} ${show(value)} is refused: it must be a string without CR, LF, NUL or unpaired surrogates${
       field === 'event' ? ', not empty and not starting with "sse."' : ''
     }.`,
   eventIdTooLong: (max: number) => `${PREFIX} an event id longer than ${max} characters could never be resumed from.`,
   unserializableData: (reason: string) => `${PREFIX} event data cannot be JSON-encoded: ${reason}.`,
+  malformedTextData: () =>
+    `${PREFIX} string event data contains an unpaired UTF-16 surrogate, which UTF-8 cannot carry; send well-formed text, or send the value as JSON (not a string) to have it escaped.`,
+  eventTooLarge: (size: number, limit: number) =>
+    `${PREFIX} an encoded event of ${size} bytes exceeds maxEventBytes (${limit}); nothing was sent.`,
+  unknownOption: (option: string, known: readonly string[]) =>
+    `${PREFIX} unknown module option ${show(option)}; known options: ${known.join(', ')}.`,
+  tooManyConnections: (scope: string, limit: number) =>
+    `${PREFIX} ${scope} is full (${limit} open connections); retry later.`,
+  notAcceptable: (accept: string) =>
+    `${PREFIX} this route answers text/event-stream, which Accept ${show(accept)} does not allow.`,
+  bodyOnGet: (method: string) => `${PREFIX} a ${method} request to an SSE route must not carry a body.`,
   invalidRetry: (where: string, value: unknown) =>
     `${PREFIX} ${where} ${show(value)} is invalid: expected a non-negative integer of milliseconds.`,
   invalidScope: (value: unknown) => `${PREFIX} scope ${show(value)} is invalid: expected 'global' or 'local'.`,
   invalidBroadcastLevel: (value: unknown) =>
     `${PREFIX} broadcast level ${show(value)} is invalid: expected 'name', 'group' or 'clientId'.`,
+  invalidValue: (where: string, expected: string, value: unknown) =>
+    `${PREFIX} ${where} ${show(value)} is invalid: expected ${expected}.`,
   invalidOption: (option: string, expected: string, value: unknown) =>
     `${PREFIX} option ${option} ${show(value)} is invalid: expected ${expected}.`,
   broadcastLevelViolated: (name: string, level: string) =>

@@ -5,6 +5,7 @@ import { SseHub } from './sse-hub.service.js';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SseConnectionInterceptor } from './sse-connection.interceptor.js';
+import { SseConnectionLimits } from './sse-connection.limits.js';
 import { SseContextPipe } from './sse-context.pipe.js';
 import { SseClientIds } from './sse-client-id.service.js';
 import { SseSettings } from './sse-settings.js';
@@ -40,6 +41,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseHub,
     SseConnectionRegistry,
     SseConnectionFactory,
+    SseConnectionLimits,
     SseConnectionInterceptor,
     SseContextPipe,
     SseClientIds,

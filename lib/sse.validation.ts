@@ -1,4 +1,4 @@
-import { MAX_IDENTIFIER_LENGTH, PROTOCOL_EVENT_PREFIX, MAX_LAST_EVENT_ID_LENGTH } from './sse.constants.js';
+import { MAX_IDENTIFIER_LENGTH, PROTOCOL_EVENT_PREFIX, MAX_LAST_EVENT_ID_LENGTH, MAX_TIMER_MS } from './sse.constants.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
@@ -9,14 +9,23 @@ import type { SseTransport } from './interfaces/sse-transport.interface.js';
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 // What the HTML spec's line splitting and field parsing cannot carry.
 const FRAME_BREAKERS = /[\r\n\u0000]/;
+// A UTF-16 surrogate without its pair: UTF-8 cannot carry it (Buffer.from would
+// silently turn it into U+FFFD) and encodeURIComponent throws on it.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** True for a name, group or client id: 1–256 characters, no control characters. */
+/** True when the string can travel as UTF-8 unchanged (no lone surrogate). */
+export function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/** True for a name, group or client id: 1–256 characters, no control characters, no lone surrogate. */
 export function isValidIdentifier(value: unknown): value is string {
   return (
     typeof value === 'string' &&
     value.length > 0 &&
     value.length <= MAX_IDENTIFIER_LENGTH &&
-    !CONTROL_CHARACTERS.test(value)
+    !CONTROL_CHARACTERS.test(value) &&
+    isWellFormedText(value)
   );
 }
 
@@ -26,6 +35,29 @@ export function assertIdentifier(kind: string, value: unknown): string {
     throw new SseInvalidArgumentError(SseMessages.invalidIdentifier(kind, value, MAX_IDENTIFIER_LENGTH));
   }
   return value;
+}
+
+/** Accepts an integer ≥ 1 (a count or a size); anything else is refused, not rounded. */
+export function assertPositiveInteger(where: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an integer of at least 1', value));
+  }
+  return value;
+}
+
+/** Accepts a boolean. */
+export function assertBoolean(where: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'a boolean', value));
+  return value;
+}
+
+/** Accepts a period for a timer: a non-negative integer of milliseconds that setInterval can hold. */
+export function assertTimerPeriod(where: string, value: unknown): number {
+  // Past 2^31 - 1 ms Node's timers overflow to 1 ms: a huge keep-alive would ping constantly.
+  if (assertRetry(where, value) > MAX_TIMER_MS) {
+    throw new SseInvalidArgumentError(SseMessages.invalidValue(where, `at most ${MAX_TIMER_MS} milliseconds`, value));
+  }
+  return value as number;
 }
 
 /** Accepts a non-negative integer of milliseconds; anything else is refused, not rounded. */
@@ -61,7 +93,9 @@ const toList = (kind: string, value: string | string[] | undefined): string[] | 
   if (value === undefined) return undefined;
   const list = Array.isArray(value) ? value : [value];
   for (const item of list) assertIdentifier(kind, item);
-  return list;
+  // Repeats are dropped once here, so that no recipient, history entry or
+  // transport message ever counts a name, group or client id twice.
+  return list.length > 1 ? [...new Set(list)] : list;
 };
 
 /** Validates a target; throws `SseInvalidArgumentError` on anything malformed. */
@@ -88,12 +122,16 @@ export function assertEvent(event: SseEvent<unknown>): void {
   const { event: type, id, retry } = event;
   if (
     type !== undefined &&
-    (typeof type !== 'string' || type.length === 0 || FRAME_BREAKERS.test(type) || type.startsWith(PROTOCOL_EVENT_PREFIX))
+    (typeof type !== 'string' ||
+      type.length === 0 ||
+      FRAME_BREAKERS.test(type) ||
+      !isWellFormedText(type) ||
+      type.startsWith(PROTOCOL_EVENT_PREFIX))
   ) {
     throw new SseInvalidArgumentError(SseMessages.invalidEventField('event', type));
   }
   if (id !== undefined) {
-    if (typeof id !== 'string' || FRAME_BREAKERS.test(id)) {
+    if (typeof id !== 'string' || FRAME_BREAKERS.test(id) || !isWellFormedText(id)) {
       throw new SseInvalidArgumentError(SseMessages.invalidEventField('id', id));
     }
     if (id.length > MAX_LAST_EVENT_ID_LENGTH) {

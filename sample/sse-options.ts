@@ -2,12 +2,18 @@ import type { SseModuleOptions } from '../lib/index.js';
 
 /**
  * The one place where the sample's `SseModule` options are built from the
- * environment. Today it is the in-memory default; the Redis transport
- * (`REDIS_URL`, so that two instances on two ports share rooms) plugs in here.
+ * environment: the in-memory default, or the Redis transport when `REDIS_URL`
+ * is set (then two instances on two ports share rooms, notifications and
+ * history). `SSE_REDIS_PREFIX` keeps apps that share one Redis apart.
  */
-export function sampleSseOptions(): SseModuleOptions {
-  return {
+export async function sampleSseOptions(): Promise<SseModuleOptions> {
+  const options: SseModuleOptions = {
     // Short, so that a page visibly comes back within a second after a restart.
     retry: 1000,
   };
+  const url = process.env.REDIS_URL;
+  if (!url) return options;
+  // Loaded only when asked for: the in-memory sample never loads ioredis.
+  const { RedisTransport } = await import('../lib/redis.js');
+  return { ...options, transport: new RedisTransport({ url, keyPrefix: process.env.SSE_REDIS_PREFIX }) };
 }

@@ -2,10 +2,13 @@
  * One Server-Sent Event (HTML §9.2, https://html.spec.whatwg.org/multipage/server-sent-events.html).
  *
  * `data` that is a string is sent as is, one `data:` line per line (CRLF, CR
- * and LF all split lines); any other value is sent as its `JSON.stringify`.
+ * and LF all split lines, so the browser receives every line break as LF);
+ * any other value is sent as its `JSON.stringify`. A string with an unpaired
+ * UTF-16 surrogate is refused with `SseInvalidArgumentError` (UTF-8 cannot
+ * carry it); inside a JSON value it is escaped and arrives intact.
  */
 export interface SseEvent<T = unknown> {
-  /** The payload: a string as is, anything else JSON-encoded. */
+  /** The payload: a string as is (line breaks arrive as LF), anything else JSON-encoded. */
   data: T;
   /** The event type (`event:`); the browser's `message` when absent. No CR, LF or NUL; not `sse.*`. */
   event?: string;

@@ -17,6 +17,23 @@ export interface SseModuleOptions {
   /** Broadcast level per name, or `'*'` for every name without its own. Default `'name'`. */
   broadcastLevels?: Record<string, SseBroadcastLevel>;
   /**
+   * Most connections (both scopes, all names, pending ones included) this
+   * instance keeps open. When full, a new request gets `503` with `Retry-After`
+   * (the route's `retry` in whole seconds, at least 1; 5 without one) before any
+   * stream starts; a slot is free again the moment its connection closes.
+   * A positive integer; default: no limit. Note that a browser's EventSource
+   * does not retry after a 503: its `onerror` fires and it stays closed.
+   */
+  maxConnections?: number;
+  /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */
+  maxConnectionsPerName?: number;
+  /**
+   * Largest encoded event (its whole frame, in UTF-8 bytes, not counting a
+   * generated `id:` line). A larger event makes `send` throw
+   * `SseEventTooLargeError` and nothing is sent. Default: no limit.
+   */
+  maxEventBytes?: number;
+  /**
    * What carries sends, closes and queries between instances. Default: a
    * `MemoryTransport` (this instance only). For several instances:
    * `new RedisTransport({ url })` from `nestjs-sse-hub/redis`; give every

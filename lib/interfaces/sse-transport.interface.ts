@@ -2,6 +2,7 @@
  * Who a send, close or query addresses, validated: every name, then (when
  * given) only those client ids, then (when given) only clients in those groups
  * (see `SseTarget`). An empty `groups` or `clientIds` list matches nobody.
+ * No list holds a value twice: a transport passes targets on as it got them.
  */
 export interface SseTransportTarget {
   readonly names: readonly string[];

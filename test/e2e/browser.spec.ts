@@ -1,16 +1,15 @@
 import 'reflect-metadata';
-import { Controller, Get, Post } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { filter } from 'rxjs';
-import { SseConnection, SseHub, SseModule, type SseConnectionInfo } from '../../lib/index.js';
+import { SseHub, type SseConnectionInfo } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
-import { platforms, request, startApp, type Platform, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, request, type Platform, type TestApp } from '../support/app.js';
 import { chromiumMissing, chromiumRequired, findChromium, launchChromium } from '../support/browser.js';
+import { describeRedis, uniquePrefix, useRedis, type RedisServer } from '../support/redis.js';
 
 // The sample app (sample/) driven by a real headless Chromium: what a person sees on `npm start`.
 
@@ -29,37 +28,6 @@ async function startSample(platform: Platform, port = 0): Promise<TestApp> {
   await app.listen(port, '127.0.0.1');
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
-}
-
-@Controller()
-class ProbeController {
-  constructor(private readonly hub: SseHub) {}
-  @Get('events')
-  @SseConnection({ name: 'probe' })
-  open() {}
-  @Post('send')
-  send() {
-    return this.hub.send({ name: 'probe' }, { data: 'probe' });
-  }
-}
-
-/**
- * Whether the library gives events ids (issue 3, delivery). Replay and
- * `sse.gap` need them; until they land the replay checks are skipped with a
- * warning. Asked of the library itself, over a real socket.
- */
-async function libraryAssignsEventIds(): Promise<boolean> {
-  const probe = await startApp(platforms[0], { imports: [SseModule.forRoot()], controllers: [ProbeController] });
-  try {
-    const client = await SseClient.open(`${probe.url}/events`);
-    await client.opened();
-    await request(`${probe.url}/send`, { method: 'POST' });
-    const event = await client.next('message');
-    client.close();
-    return event.id !== undefined;
-  } finally {
-    await probe.close();
-  }
 }
 
 /** One browser tab on the sample page, with what it did on the network and any script error it had. */
@@ -152,12 +120,6 @@ if (!chromiumPath) {
     });
   }
 } else {
-  const eventIds = await libraryAssignsEventIds();
-  const withEventIds = eventIds ? it : it.skip;
-  if (!eventIds) {
-    console.warn('Skipping the browser replay tests: the library does not give events ids yet (issue 3, delivery).');
-  }
-
   mkdirSync(ARTIFACTS, { recursive: true });
 
   describe.each(platforms)('sample in a browser ($name)', (platform) => {
@@ -247,7 +209,7 @@ if (!chromiumPath) {
       expect(await tab.page.isEnabled('#countdown-start')).toBe(true);
     }, TIMEOUT);
 
-    withEventIds('replays what a page missed while its connection was down', async () => {
+    it('replays what a page missed while its connection was down', async () => {
       const tab = await tabs.open(t.url, 'lobby');
       await tab.page.waitForFunction(() => document.getElementById('last-event-id')?.textContent !== '–');
 
@@ -333,12 +295,10 @@ if (!chromiumPath) {
         await say(tab.page, 'back after the restart');
         await waitForListItem(tab.page, '#chat-messages', 'back after the restart');
 
-        if (eventIds) {
-          // The in-memory history died with the old process: the page is told to resync.
-          expect(connects[0].lastEventId).toBe(lastIdSeen);
-          await tab.page.waitForSelector('#gap-note:not([hidden])');
-          expect(await text(tab.page, '#gap-note')).toContain(lastIdSeen);
-        }
+        // The in-memory history died with the old process: the page is told to resync.
+        expect(connects[0].lastEventId).toBe(lastIdSeen);
+        await tab.page.waitForSelector('#gap-note:not([hidden])');
+        expect(await text(tab.page, '#gap-note')).toContain(lastIdSeen);
         await tab.page.screenshot({ path: `${ARTIFACTS}/sample-restarted-${platform.name}.png`, fullPage: true });
       } finally {
         await tabs.closeAll();
@@ -346,5 +306,66 @@ if (!chromiumPath) {
         await first.close().catch(() => undefined);
       }
     }, TIMEOUT);
+  });
+
+  // With REDIS_URL the sample keeps its history in Redis: a restarted process
+  // replays to the page what was sent while it was down.
+  describeRedis('sample in a browser over Redis', () => {
+    describe.each(platforms)('$name', (platform) => {
+      let browser: Browser;
+      let redis: { url: string; server: RedisServer | undefined };
+      const env = { REDIS_URL: process.env.REDIS_URL, SSE_REDIS_PREFIX: process.env.SSE_REDIS_PREFIX };
+
+      beforeAll(async () => {
+        redis = await useRedis();
+        process.env.REDIS_URL = redis.url;
+        process.env.SSE_REDIS_PREFIX = uniquePrefix(`browser-${platform.name}`);
+        browser = await launchChromium(chromiumPath);
+      }, TIMEOUT);
+      afterAll(async () => {
+        await browser?.close();
+        await redis?.server?.stop();
+        for (const [key, value] of Object.entries(env)) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      });
+
+      it('after a restart the page gets what was sent to it while the server was down', async () => {
+        const tabs = new Tabs(browser);
+        const first = await startSample(platform);
+        // Another instance of the app on the same Redis, which stays up throughout.
+        const other = await startSample(platform);
+        let restarted: TestApp | undefined;
+        try {
+          const tab = await tabs.open(first.url, 'red');
+          await waitForTicks(tab.page, 1);
+
+          await first.close();
+          await statusIs(tab.page, 'reconnecting');
+          const lastIdSeen = await text(tab.page, '#last-event-id');
+          // Sent through the other instance while the page has no connection anywhere.
+          const sent = await request(`${other.url}/api/notifications`, {
+            method: 'POST',
+            body: { clientId: tab.clientId, text: 'sent while you were away' },
+          });
+          expect(sent.status).toBe(201);
+
+          restarted = await startSample(platform, Number(new URL(first.url).port));
+          const connects = connectsOf(restarted, tab.clientId);
+          await statusIs(tab.page, 'open');
+          await waitForListItem(tab.page, '#notices', 'sent while you were away');
+          expect(connects[0].lastEventId).toBe(lastIdSeen);
+          expect(await tab.page.locator('#gap-note').isHidden()).toBe(true);
+          expect((await notices(tab.page)).filter((line) => line.includes('sent while you were away'))).toHaveLength(1);
+          await tab.page.screenshot({ path: `${ARTIFACTS}/sample-redis-restart-${platform.name}.png`, fullPage: true });
+        } finally {
+          await tabs.closeAll();
+          await restarted?.close();
+          await other.close();
+          await first.close().catch(() => undefined);
+        }
+      }, TIMEOUT);
+    });
   });
 }

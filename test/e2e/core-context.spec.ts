@@ -68,6 +68,25 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
     expect(client.eventsOf('reply')).toHaveLength(1);
   });
 
+  it('takes back the X-Sse-* values exactly as the stream sent them, percent-encoded where needed', async () => {
+    const group = 'grüppe 1';
+    // '%' is encoded too, so that a literal "a%20b" id is never read as "a b".
+    for (const offered of ['ïd-ü', 'a%20b']) {
+      const { client, clientId } = await pool.connect(`${t.url}/events?group=${encodeURIComponent(group)}&clientId=${encodeURIComponent(offered)}`);
+      expect(clientId).toBe(offered);
+      const headers = client.headers as Record<string, string>;
+      expect(headers['x-sse-client-id']).toBe(encodeURIComponent(offered));
+      const res = await reply({
+        'x-sse-name': headers['x-sse-name'],
+        'x-sse-client-id': headers['x-sse-client-id'],
+        'x-sse-group': headers['x-sse-group'],
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ name: 'events', clientId: offered, group, scope: 'global' });
+      expect(JSON.parse((await client.next('reply')).data)).toEqual({ to: offered });
+    }
+  });
+
   it('answers 400 without the headers', async () => {
     const { clientId } = await pool.connect(`${t.url}/events`);
     const partial: Record<string, string>[] = [{}, { 'x-sse-name': 'events' }, { 'x-sse-client-id': clientId }];

@@ -49,7 +49,7 @@ describe('encodeEventText', () => {
       { data: ': not a comment' },
       { data: 'data: not a field' },
     ];
-    const { events } = parse(samples.map((sample) => encodeEventText(sample)).join(''));
+    const { events } = parse(samples.map((event) => encodeEventText(event)).join(''));
     expect(events.map((e) => e.data)).toEqual([
       'plain',
       'multi\nline\ntext\nend',

@@ -34,7 +34,7 @@ describe('identifiers (names, groups, client ids)', () => {
     }
     expect(error).toBeInstanceOf(SseError);
     expect((error as Error).name).toBe('SseInvalidArgumentError');
-    expect((error as Error).message).toBe('nestjs-sse-hub: group "" is invalid: expected a string of 1–256 characters without control characters.');
+    expect((error as Error).message).toBe('nestjs-sse-hub: group "" is invalid: expected a string of 1–256 characters without control characters or unpaired surrogates.');
   });
 });
 

@@ -1,0 +1,27 @@
+import { readHeader } from './sse-request.js';
+
+// Media ranges under which text/event-stream falls (RFC 9110 §12.5.1).
+const EVENT_STREAM_RANGES = new Set(['text/event-stream', 'text/*', '*/*']);
+
+/**
+ * True when the request's `Accept` allows `text/event-stream`. No `Accept` (or an
+ * empty one) allows anything, as RFC 9110 says; the wildcard ranges (any type,
+ * any text type) do too, unless given `q=0`. So browsers' EventSource and plain fetch/curl pass, and a
+ * client that asks only for e.g. `application/json` is told 406.
+ */
+export function acceptsEventStream(request: object): boolean {
+  const accept = readHeader(request, 'accept');
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const quality = params.find((param) => param.startsWith('q='));
+    if (quality !== undefined && Number(quality.slice(2)) === 0) return false;
+    return EVENT_STREAM_RANGES.has(type);
+  });
+}
+
+/** True when the request announces a body (a length above zero, or chunked). */
+export function hasBody(request: object): boolean {
+  const length = readHeader(request, 'content-length');
+  return (length !== undefined && length !== '0') || readHeader(request, 'transfer-encoding') !== undefined;
+}
