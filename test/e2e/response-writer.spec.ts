@@ -1,5 +1,6 @@
 import { Controller, Get, Module, Post, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import net from 'node:net';
 import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
 import { platforms, request, startApp, type TestApp } from '../support/app.js';
 import { SseClient } from '../support/sse-client.js';
@@ -77,6 +78,34 @@ describe.each(platforms)('response writer ($name)', (platform) => {
     } finally {
       plain.close();
       viaWrapper.close();
+    }
+  });
+
+  it('sends an HTTP/1.0 client (no chunked encoding) its events as plain body bytes', async () => {
+    const { hostname, port } = new URL(t.url);
+    const socket = net.connect(Number(port), hostname);
+    let raw = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => (raw += data));
+    socket.write(`GET /plain HTTP/1.0\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`);
+    const until = async (text: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!raw.includes(text) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(raw).toContain(text);
+    };
+    try {
+      await until('event: sse.open');
+      await request(`${t.url}/send`, { method: 'POST' });
+      await until('data: 2b');
+      const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+      // Every line of the body is an SSE line: no chunk-size line slipped in.
+      const lines = body.split('\n').filter((line) => line !== '');
+      expect(lines.every((line) => /^(event|data|id|retry|:)/.test(line))).toBe(true);
+      expect(lines.filter((line) => line.startsWith('data: ') && !line.includes('{'))).toEqual(
+        ['0a', '0b', '1a', '1b', '2a', '2b'].map((value) => `data: ${value}`),
+      );
+    } finally {
+      socket.destroy();
     }
   });
 });
