@@ -123,7 +123,7 @@ export function svgChart(rows: SummaryRow[], caption: string): string {
   });
   panel(out, {
     x: 600, y: 60, w: 400, h: 300,
-    title: 'Server CPU per delivered event (µs)',
+    title: 'Server CPU per delivered event (µs; Redis ×2: both servers)',
     groups: busy.map((sc) => ({ label: short(sc.label), values: subjects.map((su) => cell(sc.key, su.key, (r) => r.cpuMicrosPerEvent)) })),
     format: (v) => v.toFixed(1),
   });
