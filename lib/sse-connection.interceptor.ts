@@ -73,7 +73,12 @@ export class SseConnectionInterceptor implements NestInterceptor {
     // Nest never writes this response itself (see the decorator): the value
     // emitted here only tells it that the request's work is over.
     return new Observable<void>((subscriber) => {
+      let detach: (() => void) | undefined;
       const finish = () => {
+        // The listener below holds the whole request pipeline (handler, Nest's
+        // execution context): a global connection outlives its request, so let it go.
+        detach?.();
+        detach = undefined;
         subscriber.next();
         subscriber.complete();
       };
@@ -83,7 +88,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
       const enqueue = (step: () => Promise<void> | void) => {
         queue = queue.then(step).catch((error: unknown) => this.fail(connection, error, subscriber, finish));
       };
-      connection.onClose(() => {
+      detach = connection.onClose(() => {
         handler?.unsubscribe();
         finish();
       });

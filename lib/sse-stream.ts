@@ -8,6 +8,8 @@ import type { SseContext } from './interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
 import type { SseEvent } from './interfaces/sse-event.interface.js';
 import type { SseDelivery } from './sse-delivery.js';
+import { SseOutbox, type SseOutboxSink } from './sse-outbox.js';
+import { SseResponseWriter } from './sse-response-writer.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
 export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
@@ -42,7 +44,7 @@ export interface SseStreamHooks {
  * so an error can still become a real HTTP status), opens on its first event or
  * when its handler returns, and closes once.
  */
-export class SseStream implements SseContext {
+export class SseStream implements SseContext, SseOutboxSink {
   readonly name: string;
   readonly group: string | undefined;
   readonly clientId: string;
@@ -53,8 +55,13 @@ export class SseStream implements SseContext {
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
   private closeListeners: Array<() => void> = [];
+  /** Frames of this tick, written together at its end. */
+  private readonly outbox = new SseOutbox(this);
+  private readonly writer: SseResponseWriter;
   /** Unsent bytes above which the client counts as slow; raised while a replay drains. */
   private bufferLimit: number;
+  /** True when the limit is below the response's high-water mark (see writeChunk). */
+  private readonly checkEveryWrite: boolean;
   // One callback per connection, not one per keep-alive.
   private readonly afterPing = (error?: Error | null) => {
     if (error) this.abort();
@@ -74,6 +81,8 @@ export class SseStream implements SseContext {
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
     this.bufferLimit = delivery.maxBufferedBytes;
+    this.writer = new SseResponseWriter(response);
+    this.checkEveryWrite = this.bufferLimit <= response.writableHighWaterMark;
     // 'close' fires when the client goes away and after our own end().
     response.once('close', () => this.markClosed());
   }
@@ -134,18 +143,31 @@ export class SseStream implements SseContext {
     if (this.state === 'pending') this.open();
     if (!this.isOpen) return false;
     this.wroteRecently = true;
-    this.response.write(frame);
+    this.outbox.push(frame);
     this.delivery.counters.bytesWritten += frame.length;
+    return true;
+  }
+
+  /** Writes the frames of one tick (the outbox calls this). @internal */
+  writeChunk(chunk: Buffer): void {
+    if (this.state !== 'open') return;
+    const belowHighWaterMark = this.writer.write(chunk);
     // Unsent bytes pile up in memory when the client reads slower than we send:
     // past the limit it is cut off (and replays what it missed when it returns).
-    if (this.response.writableLength > this.bufferLimit) this.dropSlow();
-    return true;
+    // A limit above the high-water mark can only be passed by a write that
+    // returned false, so the (costly) length is read only then.
+    if (!belowHighWaterMark || this.checkEveryWrite) {
+      if (this.response.writableLength > this.bufferLimit) this.dropSlow();
+    }
   }
 
   /** Writes a keep-alive comment; a write that fails (dead peer) closes the connection at once. */
   ping(): void {
     if (!this.isOpen) return;
     if (this.response.destroyed || this.request.socket.destroyed) return this.abort();
+    // Whatever waits goes first, so the ping never lands inside this tick's frames.
+    this.outbox.flush();
+    if (!this.isOpen) return;
     this.response.write(KEEP_ALIVE_FRAME, this.afterPing);
     this.delivery.counters.bytesWritten += KEEP_ALIVE_FRAME.length;
     if (this.response.writableLength > this.bufferLimit) this.dropSlow();
@@ -178,6 +200,7 @@ export class SseStream implements SseContext {
   end(reason: SseCloseReason): void {
     if (this.state === 'closed') return;
     this.write(encodeProtocolFrame('sse.close', { reason }));
+    this.outbox.flush();
     this.response.end();
     this.markClosed();
   }
@@ -186,6 +209,7 @@ export class SseStream implements SseContext {
   fail(message: string): void {
     if (this.state === 'closed') return;
     this.write(encodeProtocolFrame('sse.error', { message }));
+    this.outbox.flush();
     this.response.end();
     this.markClosed();
   }
@@ -195,10 +219,17 @@ export class SseStream implements SseContext {
     if (this.state === 'pending') this.markClosed();
   }
 
-  /** Runs `listener` once when the connection closes, pending or open (at once if it already has). */
-  onClose(listener: () => void): void {
+  /**
+   * Runs `listener` once when the connection closes, pending or open (at once if it already has).
+   * Returns a function that removes it (so that what it holds can be freed early).
+   */
+  onClose(listener: () => void): () => void {
     if (this.state === 'closed') listener();
     else this.closeListeners.push(listener);
+    return () => {
+      const index = this.closeListeners.indexOf(listener);
+      if (index >= 0) this.closeListeners.splice(index, 1);
+    };
   }
 
   /** A snapshot of the identity, safe to hand to user code. */
@@ -220,6 +251,8 @@ export class SseStream implements SseContext {
     for (const frame of replay.frames) bytes += frame.length;
     this.bufferLimit += bytes;
     for (const frame of replay.frames) this.write(frame);
+    // Out now, so that the drain check below sees it.
+    this.outbox.flush();
     const restore = () => (this.bufferLimit = this.delivery.maxBufferedBytes);
     if (this.isOpen && this.response.writableNeedDrain) this.response.once('drain', restore);
     else restore();

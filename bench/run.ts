@@ -1,0 +1,116 @@
+/**
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N]`
+ *
+ * For each scenario and each run, every subject is measured in turn (the
+ * order rotates from run to run, so no subject always goes first); each
+ * figure is the median over the runs and each ratio is taken against
+ * node:http of the same run. A full run (not --quick) rewrites the generated
+ * part of bench/RESULTS.md, bench/results.svg and bench/results.json.
+ */
+import os from 'node:os';
+import { execSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { measure, type RunResult } from './measure.js';
+import { SCENARIOS } from './scenarios.js';
+import { SUBJECTS, YARDSTICK } from './subjects/index.js';
+import { summarize } from './summary.js';
+import { unavailable } from './availability.js';
+import { targetsTable } from './targets.js';
+import { markdownTables, svgChart } from './report.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) => {
+  const index = args.indexOf(`--${name}`);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+
+const quick = flag('quick');
+const runs = Number(option('runs') ?? (quick ? 1 : 3));
+const write = flag('write') || !quick;
+const wanted = (list: string | undefined) => (list ? new Set(list.split(',')) : undefined);
+const subjectKeys = wanted(option('subjects'));
+const scenarioKeys = wanted(option('scenarios'));
+// The yardstick is always measured: every ratio needs it. Subjects whose platform or
+// transport this tree does not have yet are skipped, and said so.
+const subjects: typeof SUBJECTS = [];
+for (const subject of SUBJECTS.filter((s) => !subjectKeys || subjectKeys.has(s.key) || s.key === YARDSTICK)) {
+  const reason = await unavailable(subject);
+  if (reason) console.log(`skipping ${subject.key}: ${reason}`);
+  else subjects.push(subject);
+}
+const batchOverride = option('batch');
+const scenarios = SCENARIOS.filter((s) => !scenarioKeys || scenarioKeys.has(s.key)).map((s) =>
+  batchOverride ? { ...s, batch: Number(batchOverride) } : s,
+);
+const sourceCount = Number(option('source-addresses') ?? 0);
+const sourceAddresses = Array.from({ length: sourceCount }, (_, i) => `127.0.0.${i + 1}`);
+const serverFlags = option('server-flags')?.split(' ').filter(Boolean) ?? [];
+
+const repoFile = (path: string) => fileURLToPath(new URL(`../../bench/${path}`, import.meta.url));
+
+function machineFacts(): string {
+  const cpus = os.cpus();
+  let kernel = os.release();
+  try {
+    kernel = execSync('uname -sr').toString().trim();
+  } catch {
+    // uname missing: os.release() will do
+  }
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+  return [
+    `- CPU: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'}; memory ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${kernel}`,
+    `- Node ${process.version}; load average at start (1/5/15 min): ${load}`,
+    `- Date: ${new Date().toISOString()}`,
+  ].join('\n');
+}
+
+const started = Date.now();
+const facts = machineFacts();
+const command = args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
+console.log(`bench: ${subjects.map((s) => s.key).join(', ')} × ${scenarios.map((s) => s.key).join(', ')} × ${runs} run(s)`);
+
+const results: RunResult[] = [];
+for (const scenario of scenarios) {
+  for (let run = 1; run <= runs; run++) {
+    for (let i = 0; i < subjects.length; i++) {
+      const subject = subjects[(i + run - 1) % subjects.length];
+      const result = await measure(subject, scenario, run, { sourceAddresses, serverFlags, warmup: true, pacedShare: quick ? 0.5 : 1 });
+      results.push(result);
+      const figure =
+        scenario.events > 0
+          ? `${Math.round(result.eventsPerSecond).toLocaleString('en-US')} ev/s p99 ${result.p99Ms.toFixed(1)} ms cpu ${result.cpuMicrosPerEvent.toFixed(2)} µs/ev ` +
+            `loader ${Math.round(result.loaderBusy * 100)}% | paced p50 ${result.pacedP50Ms.toFixed(2)} p99 ${result.pacedP99Ms.toFixed(2)} ms`
+          : `${(result.rssPerConnection / 1024).toFixed(1)} KB rss/conn ${(result.heapPerConnection / 1024).toFixed(1)} KB heap/conn`;
+      const problems = result.lost + result.outOfOrder + result.errors ? ` lost ${result.lost} ooo ${result.outOfOrder} err ${result.errors}` : '';
+      console.log(`  ${scenario.key} run ${run} ${subject.key}: ${figure}${problems}${result.note ? ` (${result.note})` : ''}`);
+    }
+  }
+}
+
+const rows = summarize(results, subjects, scenarios);
+const tables = `${markdownTables(rows)}\n${targetsTable(rows, results)}`;
+const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+console.log(`\n${tables}\n(${minutes} min)`);
+
+if (write) {
+  const generated = [
+    '<!-- bench:generated:start (rewritten by npm run bench) -->',
+    `Produced by \`${command}\` in ${minutes} min, ${runs} run(s) per figure (median; ratios are medians of same-run ratios).`,
+    '',
+    facts,
+    '',
+    tables,
+    '![chart](results.svg)',
+    '<!-- bench:generated:end -->',
+  ].join('\n');
+  const resultsPath = repoFile('RESULTS.md');
+  const current = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\n<!-- bench:generated:start --><!-- bench:generated:end -->\n';
+  const updated = current.replace(/<!-- bench:generated:start[\s\S]*?<!-- bench:generated:end -->/, generated);
+  writeFileSync(resultsPath, updated);
+  writeFileSync(repoFile('results.svg'), svgChart(rows, `${command} · ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores · Node ${process.version}`));
+  writeFileSync(repoFile('results.json'), JSON.stringify({ command, facts, results }, null, 1));
+  console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
+}
+process.exit(0);
