@@ -37,8 +37,6 @@ export interface SseStreamHooks {
   closed(connection: SseStream): void;
 }
 
-// Header values must be visible ASCII; anything else travels percent-encoded.
-
 /**
  * One request turned into an event stream. It starts *pending* (nothing written,
  * so an error can still become a real HTTP status), opens on its first event or
