@@ -42,6 +42,13 @@ end
 local function alive(key, now)
   return redis.call('ZCOUNT', key, '(' .. now, '+inf')
 end
+-- How many live members a presence set has; their ids are added to ids when given.
+local function members(key, now, ids)
+  if not ids then return alive(key, now) end
+  local m = redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')
+  for _, id in ipairs(m) do ids[#ids + 1] = id end
+  return #m
+end
 local function match(t, now, ids)
   local n = 0
   local seenNames = {}
@@ -80,24 +87,11 @@ local function match(t, now, ids)
       for _, g in ipairs(t.g) do
         if not seen[g] then
           seen[g] = true
-          local gk = P .. 'grp:' .. name .. SEP .. g
-          if ids then
-            local m = redis.call('ZRANGEBYSCORE', gk, '(' .. now, '+inf')
-            for _, id in ipairs(m) do ids[#ids + 1] = id end
-            n = n + #m
-          else
-            n = n + alive(gk, now)
-          end
+          n = n + members(P .. 'grp:' .. name .. SEP .. g, now, ids)
         end
       end
     else
-      if ids then
-        local m = redis.call('ZRANGEBYSCORE', ck, '(' .. now, '+inf')
-        for _, id in ipairs(m) do ids[#ids + 1] = id end
-        n = n + #m
-      else
-        n = n + alive(ck, now)
-      end
+      n = n + members(ck, now, ids)
     end
   end
   return n
