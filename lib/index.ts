@@ -9,6 +9,6 @@ export { SseContext } from './decorators/sse-context.decorator.js';
 export { OnSseConnect, OnSseDisconnect } from './decorators/on-sse-lifecycle.decorator.js';
 export { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 export { MemoryTransport } from './transports/memory.transport.js';
-export type { SseClientBinding } from './sse-client-id.service.js';
+export type { SseClientBinding } from './connection/sse-client-id.service.js';
 export * from './errors/index.js';
 export type * from './interfaces/index.js';

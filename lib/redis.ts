@@ -3,4 +3,4 @@
  * apps on the in-memory default never load `ioredis`.
  * @packageDocumentation
  */
-export { RedisTransport, type RedisTransportOptions } from './transports/redis.transport.js';
+export { RedisTransport, type RedisTransportOptions } from './transports/redis/redis.transport.js';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { SseConnectionRegistry } from './sse-connection.registry.js';
-import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
-import { SseSettings } from './sse-settings.js';
-import { SseDelivery } from './sse-delivery.js';
-import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './sse.validation.js';
+import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
+import { SseClientIds, type SseClientBinding } from './connection/sse-client-id.service.js';
+import { SseSettings } from './config/sse-settings.js';
+import { SseDelivery } from './delivery/sse-delivery.js';
+import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './config/sse.validation.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';

@@ -3,7 +3,7 @@ import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Subscription } from 'rxjs';
 import { SSE_CONNECTION_METADATA, SSE_LIFECYCLE_METADATA } from './sse.constants.js';
-import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
 import { SseMessages } from './sse.messages.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import type { SseLifecycleListener } from './decorators/on-sse-lifecycle.decorator.js';

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { SseContextPipe } from '../sse-context.pipe.js';
+import { SseContextPipe } from '../http/sse-context.pipe.js';
 import type { SseContext as SseContextShape } from '../interfaces/sse-context.interface.js';
 
 const requestOf = createParamDecorator((_data: unknown, context: ExecutionContext) =>

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { SseClientIds } from '../../lib/sse-client-id.service.js';
-import { SseSettings } from '../../lib/sse-settings.js';
+import { SseClientIds } from '../../lib/connection/sse-client-id.service.js';
+import { SseSettings } from '../../lib/config/sse-settings.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import type { SseModuleOptions } from '../../lib/interfaces/sse-module-options.interface.js';
 

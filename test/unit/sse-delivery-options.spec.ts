@@ -1,4 +1,4 @@
-import { SseSettings } from '../../lib/sse-settings.js';
+import { SseSettings } from '../../lib/config/sse-settings.js';
 import { SseInvalidArgumentError } from '../../lib/index.js';
 import type { SseModuleOptions } from '../../lib/index.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { encodeEvents } from '../../lib/sse-frame.encoder.js';
+import { encodeEvents } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseEventTooLargeError, SseInvalidArgumentError } from '../../lib/index.js';
 import type { SseEvent } from '../../lib/index.js';
 

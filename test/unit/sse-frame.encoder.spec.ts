@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { encodeEventText, encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../../lib/sse-frame.encoder.js';
+import { encodeEventText, encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import type { SseEvent } from '../../lib/interfaces/sse-event.interface.js';
 

@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { SseOutbox, type SseOutboxSink } from '../../lib/sse-outbox.js';
+import { SseOutbox, type SseOutboxSink } from '../../lib/delivery/sse-outbox.js';
 
 /** A sink that records every chunk it is given, like a response would receive them. */
 class RecordingSink implements SseOutboxSink {

@@ -6,7 +6,7 @@ import {
   assertScope,
   isValidIdentifier,
   normalizeTarget,
-} from '../../lib/sse.validation.js';
+} from '../../lib/config/sse.validation.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import { SseError } from '../../lib/errors/sse.error.js';
 import type { SseTarget } from '../../lib/interfaces/sse-event.interface.js';

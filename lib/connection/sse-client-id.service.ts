@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SseSettings } from './sse-settings.js';
-import { assertIdentifier, isValidIdentifier } from './sse.validation.js';
-import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
-import { SseMessages } from './sse.messages.js';
+import { SseSettings } from '../config/sse-settings.js';
+import { assertIdentifier, isValidIdentifier } from '../config/sse.validation.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../sse.messages.js';
 
 /** What a strict signature is bound to: the client's user agent and address. */
 export interface SseClientBinding {

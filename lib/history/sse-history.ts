@@ -1,4 +1,4 @@
-import type { NormalizedTarget } from './sse.validation.js';
+import type { NormalizedTarget } from '../config/sse.validation.js';
 
 /** One sent event as a history keeps it: encoded once, with who it was for. */
 export interface SseHistoryEntry {

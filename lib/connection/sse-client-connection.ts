@@ -1,15 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from './sse-frame.encoder.js';
-import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
-import { SseMessages } from './sse.messages.js';
-import { encodeHeaderValue, takeOverResponse } from './sse-request.js';
-import type { SseScope } from './interfaces/sse-broadcast-level.type.js';
-import type { SseContext } from './interfaces/sse-context.interface.js';
-import type { SseConnectionInfo } from './interfaces/sse-connection-info.interface.js';
-import type { SseEvent } from './interfaces/sse-event.interface.js';
-import type { SseDelivery } from './sse-delivery.js';
-import { SseOutbox, type SseOutboxSink } from './sse-outbox.js';
-import { SseResponseWriter } from './sse-response-writer.js';
+import { encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../delivery/sse-frame.encoder.js';
+import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
+import { SseMessages } from '../sse.messages.js';
+import { encodeHeaderValue, takeOverResponse } from '../http/sse-request.js';
+import type { SseScope } from '../interfaces/sse-broadcast-level.type.js';
+import type { SseContext } from '../interfaces/sse-context.interface.js';
+import type { SseConnectionInfo } from '../interfaces/sse-connection-info.interface.js';
+import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseDelivery } from '../delivery/sse-delivery.js';
+import { SseOutbox, type SseOutboxSink } from '../delivery/sse-outbox.js';
+import { SseResponseWriter } from '../http/sse-response-writer.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
 export type SseCloseReason = 'server' | 'shutdown' | 'replaced';

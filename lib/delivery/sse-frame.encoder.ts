@@ -1,8 +1,8 @@
-import { assertEvent, isWellFormedText } from './sse.validation.js';
-import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
-import { SseEventTooLargeError } from './errors/sse-event-too-large.error.js';
-import { SseMessages } from './sse.messages.js';
-import type { SseEvent } from './interfaces/sse-event.interface.js';
+import { assertEvent, isWellFormedText } from '../config/sse.validation.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseEventTooLargeError } from '../errors/sse-event-too-large.error.js';
+import { SseMessages } from '../sse.messages.js';
+import type { SseEvent } from '../interfaces/sse-event.interface.js';
 
 // The HTML spec ends a line at CRLF, a lone CR or a lone LF (§9.2.5).
 const LINE_BREAK = /\r\n|\r|\n/;

@@ -1,18 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SseEventIds } from './sse-event-ids.js';
-import { SseHistory, type SseReplay, type SseReplayReader } from './sse-history.js';
-import { SseSettings } from './sse-settings.js';
+import { SseHistory, type SseReplay, type SseReplayReader } from '../history/sse-history.js';
+import { SseSettings } from '../config/sse-settings.js';
 import { assertEventSize, encodeEventBody } from './sse-frame.encoder.js';
-import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
-import type { NormalizedTarget } from './sse.validation.js';
-import type { SseEvent } from './interfaces/sse-event.interface.js';
-import type { SseStats } from './interfaces/sse-stats.interface.js';
+import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { NormalizedTarget } from '../config/sse.validation.js';
+import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseStats } from '../interfaces/sse-stats.interface.js';
 import type {
   SseEncodedEvents,
   SsePreparedEvents,
   SseTransport,
   SseTransportTarget,
-} from './interfaces/sse-transport.interface.js';
+} from '../interfaces/sse-transport.interface.js';
 
 /** Events encoded once, ready to record and write. */
 export type SsePreparedSend = SsePreparedEvents;

@@ -1,5 +1,5 @@
 import { HEARTBEAT, REGISTER, UNREGISTER, type LuaScript } from './redis.scripts.js';
-import type { SseTransportConnection } from '../interfaces/sse-transport.interface.js';
+import type { SseTransportConnection } from '../../interfaces/sse-transport.interface.js';
 
 /** What the presence bookkeeping needs from the transport. */
 export interface RedisScriptRunner {

@@ -6,18 +6,18 @@ import {
   ServiceUnavailableException,
   type PipeTransform,
 } from '@nestjs/common';
-import { SseTransportError } from './errors/sse-transport.error.js';
-import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseTransportError } from '../errors/sse-transport.error.js';
+import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
 import { SseConnectionFactory } from './sse-connection.factory.js';
-import { SSE_HEADERS } from './sse.constants.js';
-import { isValidIdentifier } from './sse.validation.js';
-import { SseMessages } from './sse.messages.js';
+import { SSE_HEADERS } from '../sse.constants.js';
+import { isValidIdentifier } from '../config/sse.validation.js';
+import { SseMessages } from '../sse.messages.js';
 import { connectionOf, readSseHeader } from './sse-request.js';
-import { SseDelivery } from './sse-delivery.js';
-import { SseRemoteContext } from './sse-remote-context.js';
-import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
-import type { SseTransport } from './interfaces/sse-transport.interface.js';
-import type { SseContext } from './interfaces/sse-context.interface.js';
+import { SseDelivery } from '../delivery/sse-delivery.js';
+import { SseRemoteContext } from '../connection/sse-remote-context.js';
+import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { SseTransport } from '../interfaces/sse-transport.interface.js';
+import type { SseContext } from '../interfaces/sse-context.interface.js';
 
 /**
  * Resolves `@SseContext()`: the request's own connection on an

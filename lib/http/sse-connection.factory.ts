@@ -1,17 +1,17 @@
 import { BadRequestException, Injectable, NotAcceptableException, ServiceUnavailableException } from '@nestjs/common';
-import { SseStream, type SseStreamIdentity } from './sse-stream.js';
-import { SseConnectionLimits } from './sse-connection.limits.js';
+import { SseStream, type SseStreamIdentity } from '../connection/sse-client-connection.js';
+import { SseConnectionLimits } from '../connection/sse-connection.limits.js';
 import { acceptsEventStream, hasBody } from './sse-request-checks.js';
-import { SseConnectionRegistry } from './sse-connection.registry.js';
-import { SseClientIds, type SseClientBinding } from './sse-client-id.service.js';
-import { SseSettings } from './sse-settings.js';
-import { SseDelivery } from './sse-delivery.js';
-import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from './sse.constants.js';
-import { isValidIdentifier } from './sse.validation.js';
-import { SseMessages } from './sse.messages.js';
-import { SseError } from './errors/sse.error.js';
+import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
+import { SseClientIds, type SseClientBinding } from '../connection/sse-client-id.service.js';
+import { SseSettings } from '../config/sse-settings.js';
+import { SseDelivery } from '../delivery/sse-delivery.js';
+import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from '../sse.constants.js';
+import { isValidIdentifier } from '../config/sse.validation.js';
+import { SseMessages } from '../sse.messages.js';
+import { SseError } from '../errors/sse.error.js';
 import { attachConnection, rawRequest, rawResponse, readHeader, readQuery, remoteAddress, readSseHeader } from './sse-request.js';
-import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
+import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
 
 /**
  * Decides who a request is (name, group, client id, last event id) and makes a

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import type { SseStream, SseCloseReason, SseStreamHooks } from './sse-stream.js';
-import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
-import type { SseTransport, SseTransportTarget } from './interfaces/sse-transport.interface.js';
-import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+import type { SseStream, SseCloseReason, SseStreamHooks } from './sse-client-connection.js';
+import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { SseTransport, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
+import type { SseLifecycleEvent } from '../interfaces/sse-connection-info.interface.js';
 
 /** The global connections of one name, indexed for addressing without scanning. */
 class SseNameIndex {

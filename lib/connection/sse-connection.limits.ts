@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SseSettings } from './sse-settings.js';
-import { SseMessages } from './sse.messages.js';
+import { SseSettings } from '../config/sse-settings.js';
+import { SseMessages } from '../sse.messages.js';
 
 /**
  * Counts this instance's connections (pending and open, both scopes) against

@@ -1,4 +1,4 @@
-import type { SsePreparedEvents, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
+import type { SsePreparedEvents, SseTransportTarget } from '../../interfaces/sse-transport.interface.js';
 
 /**
  * How `RedisTransport` writes targets into, and reads entries back from, the

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { SseConnectionRegistry } from './sse-connection.registry.js';
+import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
 import { SseDelivery } from './sse-delivery.js';
-import { SseSettings } from './sse-settings.js';
-import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
-import type { SseStream } from './sse-stream.js';
+import { SseSettings } from '../config/sse-settings.js';
+import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { SseStream } from '../connection/sse-client-connection.js';
 import type {
   SseEncodedEvents,
   SsePreparedEvents,
@@ -11,7 +11,7 @@ import type {
   SseTransportConnection,
   SseTransportHost,
   SseTransportTarget,
-} from './interfaces/sse-transport.interface.js';
+} from '../interfaces/sse-transport.interface.js';
 
 const writeFrame = (frame: Buffer) => (connection: SseStream) => connection.write(frame);
 

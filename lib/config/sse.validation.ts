@@ -1,9 +1,9 @@
-import { MAX_IDENTIFIER_LENGTH, PROTOCOL_EVENT_PREFIX, MAX_LAST_EVENT_ID_LENGTH, MAX_TIMER_MS } from './sse.constants.js';
-import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
-import { SseMessages } from './sse.messages.js';
-import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
-import type { SseEvent, SseTarget } from './interfaces/sse-event.interface.js';
-import type { SseTransport } from './interfaces/sse-transport.interface.js';
+import { MAX_IDENTIFIER_LENGTH, PROTOCOL_EVENT_PREFIX, MAX_LAST_EVENT_ID_LENGTH, MAX_TIMER_MS } from '../sse.constants.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../sse.messages.js';
+import type { SseBroadcastLevel, SseScope } from '../interfaces/sse-broadcast-level.type.js';
+import type { SseEvent, SseTarget } from '../interfaces/sse-event.interface.js';
+import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 
 // C0 controls and DEL: they would break headers, logs and frames.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;

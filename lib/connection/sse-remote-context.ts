@@ -1,9 +1,9 @@
-import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
-import { SseMessages } from './sse.messages.js';
-import type { SseDelivery } from './sse-delivery.js';
-import type { SseContext } from './interfaces/sse-context.interface.js';
-import type { SseEvent } from './interfaces/sse-event.interface.js';
-import type { SseTransport, SseTransportPeer, SseTransportTarget } from './interfaces/sse-transport.interface.js';
+import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
+import { SseMessages } from '../sse.messages.js';
+import type { SseDelivery } from '../delivery/sse-delivery.js';
+import type { SseContext } from '../interfaces/sse-context.interface.js';
+import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseTransport, SseTransportPeer, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 
 /**
  * `@SseContext()` for a connection that lives on another instance (found

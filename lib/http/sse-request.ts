@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { SseStream } from './sse-stream.js';
+import type { SseStream } from '../connection/sse-client-connection.js';
 
 /**
  * Platform neutrality in one place: Express passes Node's own request and

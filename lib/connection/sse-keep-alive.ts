@@ -1,6 +1,6 @@
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SseConnectionRegistry } from './sse-connection.registry.js';
-import { SseSettings } from './sse-settings.js';
+import { SseSettings } from '../config/sse-settings.js';
 
 /**
  * One timer for all connections (not one per connection): every half period,

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { SseTransportError } from '../errors/sse-transport.error.js';
-import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
-import { SseMessages } from '../sse.messages.js';
+import { SseTransportError } from '../../errors/sse-transport.error.js';
+import { SseInvalidArgumentError } from '../../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../../sse.messages.js';
 import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
 import { compareIds, fieldsOf, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
 import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
@@ -14,7 +14,7 @@ import type {
   SseTransportHost,
   SseTransportPeer,
   SseTransportTarget,
-} from '../interfaces/sse-transport.interface.js';
+} from '../../interfaces/sse-transport.interface.js';
 
 /** Options of `RedisTransport` (from `nestjs-sse-hub/redis`). */
 export interface RedisTransportOptions {

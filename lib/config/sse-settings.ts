@@ -4,10 +4,10 @@ import {
   DEFAULT_HISTORY_TTL_MS,
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
-} from './sse.constants.js';
-import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
-import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
-import { SseMessages } from './sse.messages.js';
+} from '../sse.constants.js';
+import { SSE_MODULE_OPTIONS } from '../sse.module-definition.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { SseMessages } from '../sse.messages.js';
 import {
   assertBoolean,
   assertBroadcastLevel,
@@ -18,8 +18,8 @@ import {
   assertTimerPeriod,
   assertTransport,
 } from './sse.validation.js';
-import type { SseBroadcastLevel, SseScope } from './interfaces/sse-broadcast-level.type.js';
-import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
+import type { SseBroadcastLevel, SseScope } from '../interfaces/sse-broadcast-level.type.js';
+import type { SseModuleOptions } from '../interfaces/sse-module-options.interface.js';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -10,14 +10,14 @@ import { Reflector } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { Observable, of, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
-import { SseDelivery } from './sse-delivery.js';
-import { SSE_CONNECTION_METADATA } from './sse.constants.js';
-import { SseMessages } from './sse.messages.js';
-import { SseConnectionClosedError } from './errors/sse-connection-closed.error.js';
+import { SseDelivery } from '../delivery/sse-delivery.js';
+import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
+import { SseMessages } from '../sse.messages.js';
+import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { rawRequest, rawResponse } from './sse-request.js';
-import type { SseStream } from './sse-stream.js';
-import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
-import type { SseEvent } from './interfaces/sse-event.interface.js';
+import type { SseStream } from '../connection/sse-client-connection.js';
+import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
+import type { SseEvent } from '../interfaces/sse-event.interface.js';
 
 /** Resolves when the response can take more: at once (next turn) unless its buffer is full, then on drain or close. */
 function writable(response: ServerResponse): Promise<void> {
