@@ -3,8 +3,11 @@ import type { Observable } from 'rxjs';
 import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './connection/sse-client-id.service.js';
 import { SseSettings } from './config/sse-settings.js';
-import { SseDelivery } from './delivery/sse-delivery.js';
-import { assertBroadcastLevel, assertIdentifier, normalizeTarget, type NormalizedTarget } from './config/sse.validation.js';
+import { SseCounters } from './delivery/sse-counters.js';
+import { SsePublisher } from './delivery/sse-publisher.js';
+import { assertIdentifier } from './addressing/identifiers.js';
+import { normalizeTarget, type NormalizedTarget } from './addressing/sse-target.js';
+import { assertBroadcastLevel } from './config/value-checks.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
@@ -31,7 +34,8 @@ export class SseHub {
     private readonly registry: SseConnectionRegistry,
     private readonly ids: SseClientIds,
     private readonly settings: SseSettings,
-    private readonly delivery: SseDelivery,
+    private readonly publisher: SsePublisher,
+    private readonly counters: SseCounters,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.events$ = registry.events$;
@@ -56,21 +60,15 @@ export class SseHub {
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
-    // Encoded once, here, for every recipient on every instance; recorded before any live write.
-    const delivered = await this.delivery.publish(normalized, this.delivery.encode(event));
-    return { delivered };
+    // Encoded once, by the publisher, for every recipient on every instance.
+    return { delivered: await this.publisher.send(normalized, event) };
   }
 
   /** Counters of this instance: connections per name, events, bytes, slow clients, replays, gaps. */
   stats(): SseStats {
     const connectionsByName: Record<string, number> = {};
-    for (const name of this.registry.names()) {
-      connectionsByName[name] = this.registry.forEachTarget(
-        { names: [name], groups: undefined, clientIds: undefined },
-        () => undefined,
-      );
-    }
-    return { connections: this.registry.open.size, connectionsByName, ...this.delivery.counters };
+    for (const name of this.registry.names()) connectionsByName[name] = this.registry.countOf(name);
+    return { connections: this.registry.open.size, connectionsByName, ...this.counters.snapshot() };
   }
 
   /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */

@@ -16,6 +16,9 @@ export const DEFAULT_HISTORY_TTL_MS = 5 * 60_000;
 /** Default unsent bytes per connection above which it is dropped as slow (1 MiB). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/** Shortest signing secret accepted (characters). */
+export const MIN_SIGNING_SECRET_LENGTH = 16;
+
 /** Longest name, group or client id accepted (PROTOCOL.md: 1–256 characters). */
 export const MAX_IDENTIFIER_LENGTH = 256;
 

@@ -1,3 +1,5 @@
+import { MAX_IDENTIFIER_LENGTH } from './sse.constants.js';
+
 /** Every message starts with the package name so that a user can grep for it. */
 const PREFIX = 'nestjs-sse-hub:';
 
@@ -8,9 +10,10 @@ const show = (value: unknown): string => {
   return typeof value === 'object' && value !== null ? 'an object' : String(value);
 };
 
+/** The message of every error and log line, in one place. */
 export const SseMessages = {
-  invalidIdentifier: (kind: string, value: unknown, max: number) =>
-    `${PREFIX} ${kind} ${show(value)} is invalid: expected a string of 1–${max} characters without control characters or unpaired surrogates.`,
+  invalidIdentifier: (kind: string, value: unknown) =>
+    `${PREFIX} ${kind} ${show(value)} is invalid: expected a string of 1–${MAX_IDENTIFIER_LENGTH} characters without control characters or unpaired surrogates.`,
   emptyNameList: () => `${PREFIX} a target needs at least one name.`,
   missingTarget: () => `${PREFIX} a target must be an object with a name, e.g. { name: 'events' }.`,
   invalidEvent: (value: unknown) =>
@@ -32,7 +35,7 @@ export const SseMessages = {
   notAcceptable: (accept: string) =>
     `${PREFIX} this route answers text/event-stream, which Accept ${show(accept)} does not allow.`,
   bodyOnGet: (method: string) => `${PREFIX} a ${method} request to an SSE route must not carry a body.`,
-  invalidRetry: (where: string, value: unknown) =>
+  invalidMilliseconds: (where: string, value: unknown) =>
     `${PREFIX} ${where} ${show(value)} is invalid: expected a non-negative integer of milliseconds.`,
   invalidScope: (value: unknown) => `${PREFIX} scope ${show(value)} is invalid: expected 'global' or 'local'.`,
   invalidBroadcastLevel: (value: unknown) =>

@@ -1,11 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
 
-export const {
-  ConfigurableModuleClass: SseConfigurableModule,
-  MODULE_OPTIONS_TOKEN: SSE_MODULE_OPTIONS,
-  ASYNC_OPTIONS_TYPE: SSE_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<SseModuleOptions>()
+/** `forRoot` / `forRootAsync` and the token of the options they register (ConfigurableModuleBuilder). */
+export const { ConfigurableModuleClass: SseConfigurableModule, MODULE_OPTIONS_TOKEN: SSE_MODULE_OPTIONS } = new ConfigurableModuleBuilder<SseModuleOptions>()
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createSseOptions')
   .build();

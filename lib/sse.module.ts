@@ -2,24 +2,22 @@ import { Global, Module, type BeforeApplicationShutdown, type DynamicModule, typ
 import { DiscoveryModule } from '@nestjs/core';
 import { SseConfigurableModule } from './sse.module-definition.js';
 import { SseHub } from './sse-hub.service.js';
-import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
-import { SseConnectionFactory } from './http/sse-connection.factory.js';
-import { SseConnectionInterceptor } from './http/sse-connection.interceptor.js';
-import { SseConnectionLimits } from './connection/sse-connection.limits.js';
-import { SseContextPipe } from './http/sse-context.pipe.js';
-import { SseClientIds } from './connection/sse-client-id.service.js';
-import { SseSettings } from './config/sse-settings.js';
-import { SseKeepAlive } from './connection/sse-keep-alive.js';
 import { SseLifecycleExplorer } from './sse-lifecycle.explorer.js';
-import { SseTransportConnector } from './delivery/sse-transport.connector.js';
-import { SSE_MODULE_OPTIONS } from './sse.module-definition.js';
-import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
-import { MemoryTransport } from './transports/memory.transport.js';
-import { assertTransport } from './config/sse.validation.js';
-import { SseDelivery } from './delivery/sse-delivery.js';
-import { SseEventIds } from './delivery/sse-event-ids.js';
+import { SseSettings } from './config/sse-settings.js';
+import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
+import { SseConnectionLimits } from './connection/sse-connection.limits.js';
+import { SseClientIds } from './connection/sse-client-id.service.js';
+import { SseKeepAlive } from './connection/sse-keep-alive.js';
+import { SseCounters } from './delivery/sse-counters.js';
+import { SseLocalDelivery } from './delivery/sse-local-delivery.js';
+import { SsePublisher } from './delivery/sse-publisher.js';
 import { SseHistory } from './history/sse-history.js';
 import { SseMemoryHistory } from './history/sse-memory-history.js';
+import { SseConnectionFactory } from './http/sse-connection.factory.js';
+import { SseConnectionInterceptor } from './http/sse-connection.interceptor.js';
+import { SseContextPipe } from './http/sse-context.pipe.js';
+import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import { MemoryTransport } from './transports/memory.transport.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
 import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-options.interface.js';
 
@@ -47,21 +45,21 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseClientIds,
     SseKeepAlive,
     SseLifecycleExplorer,
-    SseTransportConnector,
+    SseCounters,
+    SsePublisher,
+    SseLocalDelivery,
     {
       // The transport the options name, else this instance alone (throttler's storage pattern).
       provide: SSE_TRANSPORT,
-      useFactory: (options: SseModuleOptions | undefined) => assertTransport(options?.transport) ?? new MemoryTransport(),
-      inject: [SSE_MODULE_OPTIONS],
+      useFactory: (settings: SseSettings) => settings.transport ?? new MemoryTransport(),
+      inject: [SseSettings],
     },
-    SseDelivery,
-    SseEventIds,
     // The default history; a cluster-wide transport provides its own.
     { provide: SseHistory, useFactory: (settings: SseSettings) => new SseMemoryHistory(settings.history), inject: [SseSettings] },
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.
-  exports: [SseHub, SSE_TRANSPORT, SseDelivery, SseConnectionRegistry, SseConnectionFactory, SseConnectionInterceptor, SseContextPipe],
+  exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher],
 })
 export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(private readonly registry: SseConnectionRegistry) {

@@ -4,31 +4,33 @@ import {
   DEFAULT_HISTORY_TTL_MS,
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
+  MIN_SIGNING_SECRET_LENGTH,
 } from '../sse.constants.js';
 import { SSE_MODULE_OPTIONS } from '../sse.module-definition.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
+import { assertIdentifier } from '../addressing/identifiers.js';
 import {
   assertBoolean,
   assertBroadcastLevel,
-  assertIdentifier,
+  assertIntegerAtLeast,
+  assertMilliseconds,
   assertPositiveInteger,
-  assertRetry,
   assertScope,
   assertTimerPeriod,
-  assertTransport,
-} from './sse.validation.js';
+  isPlainObject,
+} from './value-checks.js';
 import type { SseBroadcastLevel, SseScope } from '../interfaces/sse-broadcast-level.type.js';
 import type { SseModuleOptions } from '../interfaces/sse-module-options.interface.js';
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 
 function assertSigning(where: string, value: unknown): { secret: string; strict: boolean } {
   if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object with a secret', value));
   const { secret, strict } = value;
-  if (typeof secret !== 'string' || secret.length < 16) {
-    throw new SseInvalidArgumentError(SseMessages.invalidOption('signing.secret', 'a string of at least 16 characters', secret));
+  if (typeof secret !== 'string' || secret.length < MIN_SIGNING_SECRET_LENGTH) {
+    throw new SseInvalidArgumentError(
+      SseMessages.invalidOption('signing.secret', `a string of at least ${MIN_SIGNING_SECRET_LENGTH} characters`, secret),
+    );
   }
   return { secret, strict: strict === undefined ? false : assertBoolean('option signing.strict', strict) };
 }
@@ -42,6 +44,26 @@ function assertBroadcastLevels(where: string, value: unknown): Map<string, SseBr
   return levels;
 }
 
+function assertHistory(where: string, value: unknown): { size: number; ttl: number } {
+  if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object { size?, ttl? }', value));
+  const { size, ttl } = value;
+  return {
+    size: size === undefined ? DEFAULT_HISTORY_SIZE : assertIntegerAtLeast('option history.size', size, 0),
+    ttl: ttl === undefined ? DEFAULT_HISTORY_TTL_MS : assertPositiveInteger('option history.ttl', ttl),
+  };
+}
+
+const TRANSPORT_METHODS = ['connect', 'disconnect', 'publish', 'close', 'register', 'unregister', 'names', 'groups', 'clientIds', 'count'] as const;
+
+/** Accepts an object with every `SseTransport` method. */
+function assertTransport(where: string, value: unknown): SseTransport {
+  const missing = TRANSPORT_METHODS.find((method) => typeof (value as Record<string, unknown> | null)?.[method] !== 'function');
+  if (missing !== undefined) {
+    throw new SseInvalidArgumentError(SseMessages.invalidValue(where, `an SseTransport (no ${missing}() found)`, value));
+  }
+  return value as SseTransport;
+}
+
 /**
  * How each module option is checked. An option missing here is refused as
  * unknown (a typo must not be silently ignored), and `satisfies` makes the
@@ -50,17 +72,17 @@ function assertBroadcastLevels(where: string, value: unknown): Map<string, SseBr
  */
 const OPTION_CHECKS = {
   defaultScope: (_where: string, value: unknown) => assertScope(value),
-  retry: assertRetry,
+  retry: assertMilliseconds,
   keepAlive: assertTimerPeriod,
   signing: assertSigning,
   broadcastLevels: assertBroadcastLevels,
   maxConnections: assertPositiveInteger,
   maxConnectionsPerName: assertPositiveInteger,
   maxEventBytes: assertPositiveInteger,
-  history: (_where: string, value: unknown) => historyOf(value as SseModuleOptions['history']),
-  maxBufferedBytes: (_where: string, value: unknown) => positiveInteger('maxBufferedBytes', value, 1),
-  // Checked where the transport provider is made (sse.module.ts); passed through here.
-  transport: (_where: string, value: unknown) => assertTransport(value),
+  history: assertHistory,
+  maxBufferedBytes: assertPositiveInteger,
+  directWrites: assertBoolean,
+  transport: assertTransport,
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
 
 type CheckedOptions = { [K in keyof typeof OPTION_CHECKS]?: ReturnType<(typeof OPTION_CHECKS)[K]> };
@@ -99,6 +121,10 @@ export class SseSettings {
   readonly maxConnectionsPerName: number | undefined;
   /** Largest encoded event, in bytes; undefined = no limit. */
   readonly maxEventBytes: number | undefined;
+  /** HTTP/1.1 chunks may go straight to the socket (see `Http1Channel`). */
+  readonly directWrites: boolean;
+  /** The transport the options name; undefined = this instance alone. */
+  readonly transport: SseTransport | undefined;
 
   constructor(@Inject(SSE_MODULE_OPTIONS) options: SseModuleOptions | undefined) {
     const opts = checkOptions(options);
@@ -110,25 +136,9 @@ export class SseSettings {
     this.maxConnections = opts.maxConnections;
     this.maxConnectionsPerName = opts.maxConnectionsPerName;
     this.maxEventBytes = opts.maxEventBytes;
-    this.history = opts.history ?? historyOf(undefined);
+    this.history = opts.history ?? { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.directWrites = opts.directWrites ?? true;
+    this.transport = opts.transport;
   }
-}
-
-function positiveInteger(option: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, `an integer of at least ${min}`, value));
-  }
-  return value;
-}
-
-function historyOf(history: SseModuleOptions['history']): { size: number; ttl: number } {
-  if (history === undefined) return { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
-  if (typeof history !== 'object' || history === null) {
-    throw new SseInvalidArgumentError(SseMessages.invalidOption('history', 'an object { size?, ttl? }', history));
-  }
-  return {
-    size: history.size === undefined ? DEFAULT_HISTORY_SIZE : positiveInteger('history.size', history.size, 0),
-    ttl: history.ttl === undefined ? DEFAULT_HISTORY_TTL_MS : positiveInteger('history.ttl', history.ttl, 1),
-  };
 }

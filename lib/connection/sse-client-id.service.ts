@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SseSettings } from '../config/sse-settings.js';
-import { assertIdentifier, isValidIdentifier } from '../config/sse.validation.js';
+import { assertIdentifier, isValidIdentifier } from '../addressing/identifiers.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
 

@@ -1,17 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Subject } from 'rxjs';
-import type { SseStream, SseCloseReason, SseStreamHooks } from './sse-client-connection.js';
+import { isAddressedTo } from '../addressing/sse-target.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { SseClientConnection, SseCloseReason } from './sse-client-connection.js';
 import type { SseTransport, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 import type { SseLifecycleEvent } from '../interfaces/sse-connection-info.interface.js';
 
 /** The global connections of one name, indexed for addressing without scanning. */
 class SseNameIndex {
-  readonly all = new Set<SseStream>();
-  readonly byClientId = new Map<string, SseStream>();
-  readonly byGroup = new Map<string, Set<SseStream>>();
+  readonly all = new Set<SseClientConnection>();
+  readonly byClientId = new Map<string, SseClientConnection>();
+  readonly byGroup = new Map<string, Set<SseClientConnection>>();
 
-  add(connection: SseStream): void {
+  add(connection: SseClientConnection): void {
     this.all.add(connection);
     this.byClientId.set(connection.clientId, connection);
     if (connection.group !== undefined) {
@@ -21,7 +22,7 @@ class SseNameIndex {
     }
   }
 
-  delete(connection: SseStream): void {
+  delete(connection: SseClientConnection): void {
     this.all.delete(connection);
     if (this.byClientId.get(connection.clientId) === connection) this.byClientId.delete(connection.clientId);
     if (connection.group !== undefined) {
@@ -35,13 +36,14 @@ class SseNameIndex {
 
 /**
  * Every open connection of this instance: the global ones indexed by
- * name → group / client id for `SseHub`, and all of them (local too) for
- * keep-alive and shutdown. Emits connect/disconnect events.
+ * name → group / client id for addressing, and all of them (local too) for
+ * keep-alive and shutdown. Announces global ones to the transport and emits
+ * connect/disconnect events.
  */
 @Injectable()
-export class SseConnectionRegistry implements SseStreamHooks {
+export class SseConnectionRegistry {
   /** Every open connection, both scopes. */
-  readonly open = new Set<SseStream>();
+  readonly open = new Set<SseClientConnection>();
   private readonly byName = new Map<string, SseNameIndex>();
   private readonly lifecycle = new Subject<SseLifecycleEvent>();
   readonly events$ = this.lifecycle.asObservable();
@@ -53,8 +55,8 @@ export class SseConnectionRegistry implements SseStreamHooks {
     return this.shuttingDown;
   }
 
-  /** {@inheritDoc SseStreamHooks.opened} */
-  opened(connection: SseStream): void {
+  /** Adds a connection that has just opened (after `sse.open` and its replay). */
+  add(connection: SseClientConnection): void {
     this.open.add(connection);
     if (connection.scope === 'global') {
       // A second connection with the same client id replaces the first (Pode keeps both).
@@ -72,8 +74,8 @@ export class SseConnectionRegistry implements SseStreamHooks {
     if (this.shuttingDown) connection.end('shutdown');
   }
 
-  /** {@inheritDoc SseStreamHooks.closed} */
-  closed(connection: SseStream): void {
+  /** Removes a connection that has closed. */
+  remove(connection: SseClientConnection): void {
     this.open.delete(connection);
     const index = this.byName.get(connection.name);
     if (index && connection.scope === 'global') {
@@ -87,9 +89,11 @@ export class SseConnectionRegistry implements SseStreamHooks {
 
   /**
    * Calls `visit` once per connection the target addresses; returns how many.
+   * The indexes give exactly what `isAddressedTo` would for names and groups;
+   * a client id's connection is checked against it (its group may not match).
    * The target's lists hold no repeats (see `normalizeTarget`).
    */
-  forEachTarget(target: SseTransportTarget, visit: (connection: SseStream) => void): number {
+  forEachTarget(target: SseTransportTarget, visit: (connection: SseClientConnection) => void): number {
     let count = 0;
     const { names, groups, clientIds } = target;
     for (const name of names) {
@@ -98,8 +102,7 @@ export class SseConnectionRegistry implements SseStreamHooks {
       if (clientIds) {
         for (const clientId of clientIds) {
           const connection = index.byClientId.get(clientId);
-          if (!connection) continue;
-          if (groups && (connection.group === undefined || !groups.includes(connection.group))) continue;
+          if (!connection || !isAddressedTo(target, connection)) continue;
           visit(connection);
           count++;
         }
@@ -119,16 +122,23 @@ export class SseConnectionRegistry implements SseStreamHooks {
   }
 
   /** The connection open under `name` with `clientId`, if any. */
-  find(name: string, clientId: string): SseStream | undefined {
+  find(name: string, clientId: string): SseClientConnection | undefined {
     return this.byName.get(name)?.byClientId.get(clientId);
   }
 
+  /** Names with at least one global connection. */
   names(): string[] {
     return [...this.byName.keys()];
   }
 
+  /** Groups with at least one global connection under `name`. */
   groups(name: string): string[] {
     return [...(this.byName.get(name)?.byGroup.keys() ?? [])];
+  }
+
+  /** Global connections of `name`. */
+  countOf(name: string): number {
+    return this.byName.get(name)?.all.size ?? 0;
   }
 
   /** Every global connection. */

@@ -1,6 +1,6 @@
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
-import type { SseDelivery } from '../delivery/sse-delivery.js';
+import type { SsePublisher } from '../delivery/sse-publisher.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
 import type { SseTransport, SseTransportPeer, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
@@ -21,7 +21,7 @@ export class SseRemoteContext implements SseContext {
     readonly name: string,
     readonly clientId: string,
     peer: SseTransportPeer,
-    private readonly delivery: SseDelivery,
+    private readonly publisher: SsePublisher,
     private readonly transport: SseTransport,
   ) {
     this.group = peer.group;
@@ -32,7 +32,7 @@ export class SseRemoteContext implements SseContext {
 
   /** {@inheritDoc SseContext.send} */
   async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
-    const delivered = await this.delivery.publish(this.target, this.delivery.encode(event));
+    const delivered = await this.publisher.send(this.target, event);
     // Recorded for its client id all the same: it replays them if it reconnects in time.
     if (delivered === 0) throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
   }

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { SSE_LIFECYCLE_METADATA } from '../sse.constants.js';
-import { assertIdentifier } from '../config/sse.validation.js';
+import { assertIdentifier } from '../addressing/identifiers.js';
 import type { SseLifecycleEvent } from '../interfaces/sse-connection-info.interface.js';
 
 /** What an `@OnSseConnect()` / `@OnSseDisconnect()` method listens to. */

@@ -3,8 +3,9 @@ import { Res, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseConnectionInterceptor } from '../http/sse-connection.interceptor.js';
-import { connectionOf } from '../http/sse-request.js';
-import { assertIdentifier, assertRetry, assertScope } from '../config/sse.validation.js';
+import { connectionOf } from '../http/connection-binding.js';
+import { assertIdentifier } from '../addressing/identifiers.js';
+import { assertMilliseconds, assertScope } from '../config/value-checks.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
@@ -31,7 +32,7 @@ function validateOptions(options: SseConnectionOptions): void {
   }
   assertIdentifier('name', options.name);
   if (options.scope !== undefined) assertScope(options.scope);
-  if (options.retry !== undefined) assertRetry('route retry', options.retry);
+  if (options.retry !== undefined) assertMilliseconds('route retry', options.retry);
   if (typeof options.group === 'string') assertIdentifier('group', options.group);
   else if (options.group !== undefined && typeof options.group !== 'function') {
     throw new SseInvalidArgumentError(SseMessages.invalidOption('group', 'a string or a function', options.group));

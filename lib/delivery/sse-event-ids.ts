@@ -1,6 +1,4 @@
-import { Injectable } from '@nestjs/common';
-
-// Two hubs started in the same millisecond (tests, several apps in one
+// Two generators started in the same millisecond (tests, several apps in one
 // process) must not share a generation: each takes a later one than the last.
 let lastGeneration = 0;
 
@@ -16,16 +14,15 @@ const SEQUENCE_DIGITS = 11;
  * Generates the ids of events sent without one: `<generation>-<sequence>`,
  * e.g. `mi0f3k2ab-0000000002s`.
  *
- * - `generation`: the start time of this instance in milliseconds, base 36
+ * - `generation`: the start time of this generator in milliseconds, base 36
  *   (9 digits, zero-padded), so ids stay unique across restarts;
- * - `sequence`: one process-wide counter, base 36, zero-padded to 11 digits.
+ * - `sequence`: a counter, base 36, zero-padded to 11 digits.
  *
  * Both parts have a fixed width, so generated ids compare as plain strings:
- * within one process, a later event has a greater id; an id of an earlier
- * run sorts before every id of a later one. (A cluster-wide transport
- * replaces the generation and the counter by ones decided in one place.)
+ * a later event has a greater id, and an id of an earlier run sorts before
+ * every id of a later one. (`MemoryTransport` uses it; a cluster-wide
+ * transport decides ids in one place for every instance.)
  */
-@Injectable()
 export class SseEventIds {
   private readonly generation = nextGeneration().toString(36).padStart(9, '0');
   private sequence = 0;

@@ -1,14 +1,50 @@
-import { assertEvent, isWellFormedText } from '../config/sse.validation.js';
+import { MAX_LAST_EVENT_ID_LENGTH, PROTOCOL_EVENT_PREFIX } from '../sse.constants.js';
+import { isWellFormedText } from '../addressing/identifiers.js';
+import { assertMilliseconds } from '../config/value-checks.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseEventTooLargeError } from '../errors/sse-event-too-large.error.js';
 import { SseMessages } from '../sse.messages.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseEncodedEvents, SsePreparedEvents } from '../interfaces/sse-transport.interface.js';
+
+/**
+ * The one encoder of the wire format (HTML §9.2): every event is validated and
+ * encoded here once per send, whatever the number of recipients; transports
+ * only put an `id:` line in front (`frameEvents`).
+ */
 
 // The HTML spec ends a line at CRLF, a lone CR or a lone LF (§9.2.5).
 const LINE_BREAK = /\r\n|\r|\n/;
+// What the spec's line splitting and field parsing cannot carry in `event` and `id`.
+const FRAME_BREAKERS = /[\r\n\u0000]/;
 
 /** The keep-alive comment: ignored by EventSource, keeps proxies and sockets alive. */
 export const KEEP_ALIVE_FRAME = Buffer.from(': ping\n\n');
+
+/** Checks the fields of one event that go on the wire as they are. */
+export function assertEvent(event: SseEvent<unknown>): void {
+  if (typeof event !== 'object' || event === null || !('data' in event)) {
+    throw new SseInvalidArgumentError(SseMessages.invalidEvent(event));
+  }
+  const { event: type, id, retry } = event;
+  if (
+    type !== undefined &&
+    (typeof type !== 'string' ||
+      type.length === 0 ||
+      FRAME_BREAKERS.test(type) ||
+      !isWellFormedText(type) ||
+      type.startsWith(PROTOCOL_EVENT_PREFIX))
+  ) {
+    throw new SseInvalidArgumentError(SseMessages.invalidEventField('event', type));
+  }
+  if (id !== undefined) {
+    if (typeof id !== 'string' || FRAME_BREAKERS.test(id) || !isWellFormedText(id)) {
+      throw new SseInvalidArgumentError(SseMessages.invalidEventField('id', id));
+    }
+    if (id.length > MAX_LAST_EVENT_ID_LENGTH) throw new SseInvalidArgumentError(SseMessages.eventIdTooLong(MAX_LAST_EVENT_ID_LENGTH));
+  }
+  if (retry !== undefined) assertMilliseconds('event retry', retry);
+}
 
 function dataText(data: unknown): string {
   if (typeof data === 'string') {
@@ -30,9 +66,8 @@ function dataText(data: unknown): string {
 }
 
 /**
- * Encodes one event as the text of one frame without its `id:` line (which
- * comes first, added once the id is known). Throws `SseInvalidArgumentError`
- * before producing anything for a bad event (its `id` included).
+ * One event as the text of its frame without the `id:` line (which comes first,
+ * once the id is known): fields, `data:` lines, the blank line.
  */
 export function encodeEventBody(event: SseEvent<unknown>): string {
   assertEvent(event);
@@ -50,39 +85,52 @@ export function assertEventSize(size: number, maxEventBytes: number | undefined)
   }
 }
 
+const idLineOf = (id: string) => `id: ${id}\n`;
+
 /**
- * Encodes one event as the text of one frame (fields, then the blank line).
- * Throws `SseInvalidArgumentError` before producing anything for a bad event.
- * `id` replaces the event's own id (a generated one, already safe).
+ * Validates and encodes one event or several (one send). Throws
+ * `SseInvalidArgumentError` or `SseEventTooLargeError` before producing
+ * anything; the size counts the event's own `id:` line, not a generated one.
  */
-export function encodeEventText(event: SseEvent<unknown>, id?: string): string {
-  const body = encodeEventBody(event);
-  id ??= event.id;
-  return id === undefined ? body : `id: ${id}\n${body}`;
+export function encodeEvents(
+  events: SseEvent<unknown> | readonly SseEvent<unknown>[],
+  maxEventBytes?: number,
+): SseEncodedEvents {
+  const list: readonly SseEvent<unknown>[] = Array.isArray(events) ? events : [events as SseEvent<unknown>];
+  const texts: string[] = new Array(list.length);
+  const ids: Array<string | undefined> = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    texts[i] = encodeEventBody(list[i]);
+    ids[i] = list[i].id;
+    if (maxEventBytes !== undefined) {
+      const idLine = ids[i] === undefined ? 0 : Buffer.byteLength(idLineOf(ids[i]!));
+      assertEventSize(Buffer.byteLength(texts[i]) + idLine, maxEventBytes);
+    }
+  }
+  return { texts, ids };
 }
 
 /**
- * Encodes one or several events into a single buffer, so that they reach each
- * socket in one write and nothing (a keep-alive) can land between their lines.
- * With `maxEventBytes`, any event whose frame is larger throws
- * `SseEventTooLargeError` and nothing is produced.
+ * The frames of a send: each event's `id:` line (none where `ids[i]` is
+ * undefined) and its encoded text, and all of them in one buffer — what every
+ * recipient gets in one write, so nothing (a keep-alive) lands between them.
  */
-export function encodeEvents(events: SseEvent<unknown> | readonly SseEvent<unknown>[], maxEventBytes?: number): Buffer {
-  if (!Array.isArray(events)) {
-    const frame = Buffer.from(encodeEventText(events as SseEvent<unknown>));
-    assertEventSize(frame.length, maxEventBytes);
-    return frame;
+export function frameEvents<Id extends string | undefined>(texts: readonly string[], ids: readonly Id[]): SsePreparedEvents<Id> {
+  const frames: Buffer[] = new Array(texts.length);
+  for (let i = 0; i < texts.length; i++) {
+    const id = ids[i];
+    frames[i] = Buffer.from(id === undefined ? texts[i] : idLineOf(id) + texts[i]);
   }
-  let text = '';
-  for (const event of events) {
-    const eventText = encodeEventText(event);
-    if (maxEventBytes !== undefined) assertEventSize(Buffer.byteLength(eventText), maxEventBytes);
-    text += eventText;
-  }
-  return Buffer.from(text);
+  return { ids, frames, frame: frames.length === 1 ? frames[0] : Buffer.concat(frames) };
 }
 
-/** A frame of the library's own protocol (`sse.open`, `sse.close`, `sse.error`), with JSON data. */
+/** Events with their own ids only, as one buffer: what a local stream's send writes. */
+export function encodeFrame(events: SseEvent<unknown> | readonly SseEvent<unknown>[], maxEventBytes?: number): Buffer {
+  const encoded = encodeEvents(events, maxEventBytes);
+  return frameEvents(encoded.texts, encoded.ids).frame;
+}
+
+/** A frame of the library's own protocol (`sse.open`, `sse.close`, `sse.error`, `sse.gap`), with JSON data. */
 export function encodeProtocolFrame(type: string, data: unknown, retry?: number): Buffer {
   const retryLine = retry === undefined ? '' : `retry: ${retry}\n`;
   return Buffer.from(`${retryLine}event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);

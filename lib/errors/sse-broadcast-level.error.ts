@@ -8,8 +8,8 @@ import type { SseBroadcastLevel } from '../interfaces/sse-broadcast-level.type.j
 export class SseBroadcastLevelError extends SseError {
   constructor(
     message: string,
-    /** The name whose level refused the send. */
-    readonly eventName: string,
+    /** The connection name whose level refused the send (named `eventName` before 0.2). */
+    readonly connectionName: string,
     /** The level in force for that name. */
     readonly level: SseBroadcastLevel,
   ) {

@@ -1,4 +1,5 @@
-import type { NormalizedTarget } from '../config/sse.validation.js';
+import type { SseAddressee } from '../addressing/sse-target.js';
+import type { SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 
 /** One sent event as a history keeps it: encoded once, with who it was for. */
 export interface SseHistoryEntry {
@@ -7,17 +8,13 @@ export interface SseHistoryEntry {
   /** The encoded frame of this one event, exactly the bytes live clients got. */
   readonly frame: Buffer;
   /** Whom the send addressed (names, groups, client ids), so replay can respect it. */
-  readonly target: NormalizedTarget;
+  readonly target: SseTransportTarget;
   /** When it was sent (ms since the epoch), for the time-to-live. */
   readonly sentAt: number;
 }
 
 /** Who is asking for a replay: a reconnecting global connection. */
-export interface SseReplayReader {
-  readonly name: string;
-  readonly group: string | undefined;
-  readonly clientId: string;
-}
+export type SseReplayReader = SseAddressee;
 
 /**
  * What a reconnecting client gets: the frames it missed (possibly none), in
@@ -46,11 +43,3 @@ export interface SseHistory {
 
 /** Injection token of the `SseHistory` in use. */
 export const SseHistory = Symbol('SseHistory');
-
-/** True when a send to `target` would have reached `reader` live (the rules of the registry's addressing). */
-export function isAddressedTo(target: NormalizedTarget, reader: SseReplayReader): boolean {
-  const { groups, clientIds } = target;
-  if (clientIds && !clientIds.includes(reader.clientId)) return false;
-  if (groups && (reader.group === undefined || !groups.includes(reader.group))) return false;
-  return true;
-}

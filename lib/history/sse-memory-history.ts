@@ -1,4 +1,5 @@
-import { isAddressedTo, type SseHistory, type SseHistoryEntry, type SseReplay, type SseReplayReader } from './sse-history.js';
+import { isAddressedTo } from '../addressing/sse-target.js';
+import type { SseHistory, SseHistoryEntry, SseReplay, SseReplayReader } from './sse-history.js';
 
 /** How much history to keep: events per name, and for how long. */
 export interface SseHistoryLimits {

@@ -1,5 +1,6 @@
 import {
   HttpException,
+  Inject,
   Injectable,
   Logger,
   type CallHandler,
@@ -7,40 +8,24 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
 import { Observable, of, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
-import { SseDelivery } from '../delivery/sse-delivery.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
-import { rawRequest, rawResponse } from './sse-request.js';
-import type { SseStream } from '../connection/sse-client-connection.js';
+import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import type { SseClientConnection } from '../connection/sse-client-connection.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
-
-/** Resolves when the response can take more: at once (next turn) unless its buffer is full, then on drain or close. */
-function writable(response: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    if (!response.writableNeedDrain || response.destroyed) {
-      setImmediate(resolve);
-      return;
-    }
-    const done = () => {
-      response.off('drain', done);
-      response.off('close', done);
-      resolve();
-    };
-    response.on('drain', done);
-    response.on('close', done);
-  });
-}
+import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 
 const toEvent = (value: unknown): SseEvent<unknown> =>
   typeof value === 'object' && value !== null && 'data' in value ? (value as SseEvent<unknown>) : { data: value };
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Where a request becomes a stream. Runs after guards, before pipes and the
@@ -55,20 +40,15 @@ export class SseConnectionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly factory: SseConnectionFactory,
-    private readonly delivery: SseDelivery,
+    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
     const http = context.switchToHttp();
-    const request = http.getRequest<object>();
-    if (rawRequest(request).method === 'HEAD') {
-      // Platforms route HEAD to the GET handler; a HEAD must never become a registered stream.
-      this.factory.answerHead(request, http.getResponse<object>(), options);
-      return of(undefined);
-    }
-    const connection = this.factory.create(request, http.getResponse<object>(), options);
-    const socketResponse = rawResponse(http.getResponse<object>());
+    const connection = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+    // A HEAD was answered with the head alone; platforms route it to the GET handler, which must not run.
+    if (!connection) return of(undefined);
 
     // Nest never writes this response itself (see the decorator): the value
     // emitted here only tells it that the request's work is over.
@@ -95,7 +75,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
       const run = () => {
         if (connection.isClosed) return;
         handler = next.handle().subscribe({
-          next: (value) => enqueue(() => this.stream(connection, value, socketResponse)),
+          next: (value) => enqueue(() => this.stream(connection, value)),
           error: (error: unknown) => enqueue(() => Promise.reject(error)),
           complete: () =>
             enqueue(() => {
@@ -108,7 +88,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
       };
       // A resuming client replays from this instance's history: with a cluster
       // transport, first let it hold every send accepted elsewhere.
-      const catchingUp = connection.scope === 'global' && connection.lastEventId !== undefined ? this.delivery.catchUp() : undefined;
+      const catchingUp = connection.scope === 'global' && connection.lastEventId !== undefined ? this.transport.catchUp?.() : undefined;
       if (catchingUp) void catchingUp.then(run);
       else run();
       return () => handler?.unsubscribe();
@@ -116,15 +96,17 @@ export class SseConnectionInterceptor implements NestInterceptor {
   }
 
   /** Writes one value the handler produced: an event, an array of events, or an async iterable of them. */
-  private async stream(connection: SseStream, value: unknown, response: ServerResponse): Promise<void> {
+  private async stream(connection: SseClientConnection, value: unknown): Promise<void> {
     if (value === undefined || value === null) return;
     if (isAsyncIterable(value)) {
       for await (const item of value) {
         if (connection.isClosed) break;
-        await this.stream(connection, item, response);
-        // An iterable that never awaits would otherwise hold the event loop (no I/O, not even
-        // its client leaving) and buffer without bound: wait for the socket, or at least a turn.
-        await writable(response);
+        await this.stream(connection, item);
+        // Paced by the client: the next item is pulled once the socket can take
+        // more. An iterable that never awaits would otherwise also hold the
+        // event loop (no I/O, not even its client leaving): at least a turn.
+        await connection.whenWritable();
+        await nextTurn();
       }
       return;
     }
@@ -132,7 +114,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   }
 
   private fail(
-    connection: SseStream,
+    connection: SseClientConnection,
     error: unknown,
     subscriber: { error(error: unknown): void },
     finish: () => void,

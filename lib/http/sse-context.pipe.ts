@@ -1,20 +1,14 @@
-import {
-  BadRequestException,
-  Inject,
-  Injectable,
-  NotFoundException,
-  ServiceUnavailableException,
-  type PipeTransform,
-} from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, NotFoundException, ServiceUnavailableException, type PipeTransform } from '@nestjs/common';
 import { SseTransportError } from '../errors/sse-transport.error.js';
 import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
-import { SseConnectionFactory } from './sse-connection.factory.js';
-import { SSE_HEADERS } from '../sse.constants.js';
-import { isValidIdentifier } from '../config/sse.validation.js';
-import { SseMessages } from '../sse.messages.js';
-import { connectionOf, readSseHeader } from './sse-request.js';
-import { SseDelivery } from '../delivery/sse-delivery.js';
 import { SseRemoteContext } from '../connection/sse-remote-context.js';
+import { SsePublisher } from '../delivery/sse-publisher.js';
+import { SseConnectionFactory } from './sse-connection.factory.js';
+import { SseIncomingRequest } from './sse-incoming-request.js';
+import { connectionOf } from './connection-binding.js';
+import { isValidIdentifier } from '../addressing/identifiers.js';
+import { SSE_HEADERS } from '../sse.constants.js';
+import { SseMessages } from '../sse.messages.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
 import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
@@ -32,22 +26,21 @@ export class SseContextPipe implements PipeTransform<object, Promise<SseContext>
   constructor(
     private readonly registry: SseConnectionRegistry,
     private readonly factory: SseConnectionFactory,
-    private readonly delivery: SseDelivery,
+    private readonly publisher: SsePublisher,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {}
 
   async transform(request: object): Promise<SseContext> {
     const own = connectionOf(request);
     if (own) return own;
-    const name = readSseHeader(request, SSE_HEADERS.name);
-    const clientId = readSseHeader(request, SSE_HEADERS.clientId);
-    const group = readSseHeader(request, SSE_HEADERS.group);
+    const incoming = new SseIncomingRequest(request);
+    const name = incoming.sseHeader(SSE_HEADERS.name);
+    const clientId = incoming.sseHeader(SSE_HEADERS.clientId);
+    const group = incoming.sseHeader(SSE_HEADERS.group);
     if (name === undefined || clientId === undefined) throw new BadRequestException(SseMessages.missingReference());
-    if (!isValidIdentifier(name)) throw new BadRequestException(SseMessages.invalidIdentifier('name', name, 256));
-    if (group !== undefined && !isValidIdentifier(group)) {
-      throw new BadRequestException(SseMessages.invalidIdentifier('group', group, 256));
-    }
-    this.factory.verifyPresentedClientId(request, clientId);
+    if (!isValidIdentifier(name)) throw new BadRequestException(SseMessages.invalidIdentifier('name', name));
+    if (group !== undefined && !isValidIdentifier(group)) throw new BadRequestException(SseMessages.invalidIdentifier('group', group));
+    this.factory.verifyPresentedClientId(incoming, clientId);
     const connection = this.registry.find(name, clientId) ?? (await this.findElsewhere(name, clientId));
     if (!connection || (group !== undefined && connection.group !== group)) {
       throw new NotFoundException(SseMessages.unknownConnection());
@@ -58,7 +51,7 @@ export class SseContextPipe implements PipeTransform<object, Promise<SseContext>
   private async findElsewhere(name: string, clientId: string): Promise<SseContext | undefined> {
     try {
       const peer = await this.transport.find?.(name, clientId);
-      return peer && new SseRemoteContext(name, clientId, peer, this.delivery, this.transport);
+      return peer && new SseRemoteContext(name, clientId, peer, this.publisher, this.transport);
     } catch (error) {
       // The cluster cannot be asked right now: say so rather than "not found".
       if (error instanceof SseTransportError) throw new ServiceUnavailableException(error.message);

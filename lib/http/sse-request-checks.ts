@@ -1,4 +1,4 @@
-import { readHeader } from './sse-request.js';
+import type { SseIncomingRequest } from './sse-incoming-request.js';
 
 // Media ranges under which text/event-stream falls (RFC 9110 §12.5.1).
 const EVENT_STREAM_RANGES = new Set(['text/event-stream', 'text/*', '*/*']);
@@ -9,8 +9,7 @@ const EVENT_STREAM_RANGES = new Set(['text/event-stream', 'text/*', '*/*']);
  * any text type) do too, unless given `q=0`. So browsers' EventSource and plain fetch/curl pass, and a
  * client that asks only for e.g. `application/json` is told 406.
  */
-export function acceptsEventStream(request: object): boolean {
-  const accept = readHeader(request, 'accept');
+export function acceptsEventStream(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
   return accept.split(',').some((range) => {
     const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
@@ -21,7 +20,7 @@ export function acceptsEventStream(request: object): boolean {
 }
 
 /** True when the request announces a body (a length above zero, or chunked). */
-export function hasBody(request: object): boolean {
-  const length = readHeader(request, 'content-length');
-  return (length !== undefined && length !== '0') || readHeader(request, 'transfer-encoding') !== undefined;
+export function hasBody(request: SseIncomingRequest): boolean {
+  const length = request.header('content-length');
+  return (length !== undefined && length !== '0') || request.header('transfer-encoding') !== undefined;
 }

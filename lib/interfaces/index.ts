@@ -10,7 +10,7 @@ export type {
   SsePreparedEvents,
   SseTransportConnection,
   SseTransportPeer,
-  SseTransportHost,
+  SseLocalConnections,
   SseTransportTarget,
 } from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';

@@ -53,4 +53,12 @@ export interface SseModuleOptions {
    * memory. Default 1048576 (1 MiB). The client reconnects and replays.
    */
   maxBufferedBytes?: number;
+  /**
+   * HTTP/1.1 only: write a stream's chunks straight to its socket once its head
+   * is out (the bytes `res.write()` would send, at a fraction of its cost on
+   * Express). Default true. A response whose `write` someone wrapped (an APM
+   * agent, a compression middleware) always goes through `res.write()`; set
+   * false to force that path everywhere.
+   */
+  directWrites?: boolean;
 }

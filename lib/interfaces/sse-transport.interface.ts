@@ -22,10 +22,13 @@ export interface SseEncodedEvents {
   readonly ids: readonly (string | undefined)[];
 }
 
-/** A send with its final ids, ready for the sockets and the history. */
-export interface SsePreparedEvents {
+/**
+ * A send with its final ids, ready for the sockets and the history (built with
+ * the encoder's `frameEvents` by the transport that decided the ids).
+ */
+export interface SsePreparedEvents<Id extends string | undefined = string> {
   /** Each event's id, in order. */
-  readonly ids: readonly string[];
+  readonly ids: readonly Id[];
   /** Each event's complete frame, in order (the history keeps these). */
   readonly frames: readonly Buffer[];
   /** All frames in one buffer: what every live recipient gets, in one write. */
@@ -53,21 +56,20 @@ export interface SseTransportPeer {
 }
 
 /**
- * The connections of this instance, which a transport delivers to. The module
- * hands it to `SseTransport.connect()`; every method is synchronous and touches
- * only this instance.
+ * The connections of this instance, which a transport delivers to: the module
+ * hands them to `SseTransport.connect()`. Every method is synchronous and
+ * touches only this instance. (Named `SseTransportHost` before 0.2.)
  */
-export interface SseTransportHost {
+export interface SseLocalConnections {
   /**
    * Records a send in this instance's history (for `Last-Event-ID` replay) and
    * writes its frame to every local connection the target addresses; returns
-   * how many. Call it for every send of the cluster, in one order on every instance.
+   * how many. Call it for every send of the cluster, in one order on every
+   * instance, with the ids the transport decided.
    */
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
   /** Records a send in this instance's history only, writing nothing (sends from before this instance started). */
   record(target: SseTransportTarget, events: SsePreparedEvents): void;
-  /** Completes a send with ids from this instance's own generator (for a transport that does not order ids itself). */
-  prepare(events: SseEncodedEvents): SsePreparedEvents;
   /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */
   readonly historyTtl: number;
   /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
@@ -91,11 +93,12 @@ export interface SseTransportHost {
  *
  * Writing a transport (NATS, Postgres, ...) means keeping these promises:
  * - **Delivery flows through the transport.** `publish` resolves only once the
- *   send has been accepted for every instance (each will `host.deliver` it
+ *   send has been accepted for every instance (each will `local.deliver` it
  *   exactly once, in the order sends were accepted, with the same ids
  *   everywhere); it rejects with `SseTransportError`, after a bounded wait,
  *   when it was accepted nowhere. Ship the encoded texts as they are: they are
- *   encoded once, on the sending instance; only the `id:` line is added.
+ *   encoded once, on the sending instance; only the `id:` line is added
+ *   (`frameEvents` from the encoder does exactly that).
  * - **Ids order events.** Ids the transport decides must grow in the order
  *   sends are accepted, across instances and restarts.
  * - **Presence.** `register` / `unregister` are called synchronously as local
@@ -114,11 +117,15 @@ export interface SseTransportHost {
  * `@Inject(SSE_TRANSPORT)`.
  */
 export interface SseTransport {
-  /** Starts the transport for this instance; `host` is where frames for local connections go. */
-  connect(host: SseTransportHost): Promise<void>;
+  /** Starts the transport for this instance; `local` is where frames for its own connections go. */
+  connect(local: SseLocalConnections): Promise<void>;
   /** Stops it: withdraws this instance's presence, stops reading, closes backend connections. */
   disconnect(): Promise<void>;
-  /** Delivers a send to every connection the target addresses on every instance; resolves with how many were addressed. */
+  /**
+   * Decides the ids of the events that have none, and delivers the send to
+   * every connection the target addresses on every instance; resolves with
+   * how many were addressed.
+   */
   publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number>;
   /**
    * Optional. Resolves once this instance has delivered every send accepted

@@ -1,34 +1,40 @@
+import { SseEventIds } from '../delivery/sse-event-ids.js';
+import { frameEvents } from '../delivery/sse-frame.encoder.js';
 import type {
   SseEncodedEvents,
+  SseLocalConnections,
   SseTransport,
   SseTransportConnection,
-  SseTransportHost,
   SseTransportTarget,
 } from '../interfaces/sse-transport.interface.js';
 
 /**
- * The default transport: this instance is the whole cluster. Every call goes
- * straight to the local connections, so the in-memory path costs no more than
- * writing to the sockets (no copy, no extra encoding, nothing per recipient).
+ * The default transport: this instance is the whole cluster. It decides ids
+ * from its own generator and hands each send straight to the local
+ * connections, so the in-memory path costs no more than writing to the
+ * sockets (no copy, no extra encoding, nothing per recipient).
  */
 export class MemoryTransport implements SseTransport {
-  private host: SseTransportHost | undefined;
+  private local: SseLocalConnections | undefined;
+  private readonly ids = new SseEventIds();
 
-  async connect(host: SseTransportHost): Promise<void> {
-    this.host = host;
+  async connect(local: SseLocalConnections): Promise<void> {
+    this.local = local;
   }
 
   async disconnect(): Promise<void> {
-    this.host = undefined;
+    this.local = undefined;
   }
 
   async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
-    const host = this.host;
-    return host ? host.deliver(target, host.prepare(events)) : 0;
+    const local = this.local;
+    if (!local) return 0;
+    const ids = events.ids.map((id) => id ?? this.ids.next());
+    return local.deliver(target, frameEvents(events.texts, ids));
   }
 
   async close(target: SseTransportTarget): Promise<number> {
-    return this.host ? this.host.close(target) : 0;
+    return this.local?.close(target) ?? 0;
   }
 
   // Presence is the local registry itself.
@@ -36,18 +42,18 @@ export class MemoryTransport implements SseTransport {
   unregister(_connection: SseTransportConnection): void {}
 
   async names(): Promise<string[]> {
-    return this.host?.names() ?? [];
+    return this.local?.names() ?? [];
   }
 
   async groups(name: string): Promise<string[]> {
-    return this.host?.groups(name) ?? [];
+    return this.local?.groups(name) ?? [];
   }
 
   async clientIds(target: SseTransportTarget): Promise<string[]> {
-    return this.host?.clientIds(target) ?? [];
+    return this.local?.clientIds(target) ?? [];
   }
 
   async count(target?: SseTransportTarget): Promise<number> {
-    return this.host?.count(target) ?? 0;
+    return this.local?.count(target) ?? 0;
   }
 }

@@ -217,7 +217,7 @@ describe.each(platforms)('broadcast levels ($name)', (platform) => {
     const { client } = await pool.connect(`${t.url}/events?clientId=a&group=red`);
     const error = await hub.send({ name: 'events' }, { data: 'to everybody' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SseBroadcastLevelError);
-    expect(error).toMatchObject({ eventName: 'events', level: 'group' });
+    expect(error).toMatchObject({ connectionName: 'events', level: 'group' });
     expect((error as Error).message).toMatch(/^nestjs-sse-hub: .*needs a group or a client id/);
     expect(await hub.send({ name: 'events', group: 'red' }, { data: 'to red' })).toEqual({ delivered: 1 });
     expect(await hub.send({ name: 'events', clientId: 'a' }, { data: 'to a' })).toEqual({ delivered: 1 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { encodeEvents } from '../../lib/delivery/sse-frame.encoder.js';
+import { encodeFrame } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseEventTooLargeError, SseInvalidArgumentError } from '../../lib/index.js';
 import type { SseEvent } from '../../lib/index.js';
 
@@ -47,13 +47,13 @@ const breaker = fc.constantFrom('\r', '\n', '\0', '\r\n');
 const fieldText = wellFormedText.map((text) => text.replace(/[\r\n\0]/g, ''));
 const eventType = fieldText.filter((text) => text.length > 0 && !text.startsWith('sse.'));
 const eventId = fieldText.filter((text) => text.length <= 1024);
-const sentinel = encodeEvents({ event: 'sentinel', data: 'end' });
+const sentinel = encodeFrame({ event: 'sentinel', data: 'end' });
 
 describe('frame encoder (property tests with eventsource-parser)', () => {
   it('string data reads back as sent (line breaks as LF), as exactly one event', () => {
     fc.assert(
       fc.property(wellFormedText, cuts, (data, at) => {
-        const { events } = parse(Buffer.concat([encodeEvents({ data }), sentinel]), at);
+        const { events } = parse(Buffer.concat([encodeFrame({ data }), sentinel]), at);
         expect(events).toHaveLength(2);
         expect(events[0]).toEqual({ data: asReceived(data), event: undefined, id: undefined });
         expect(events[1]).toMatchObject({ event: 'sentinel', data: 'end' });
@@ -66,7 +66,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
     const nonString = fc.jsonValue({ stringUnit: 'binary' }).filter((value) => typeof value !== 'string');
     fc.assert(
       fc.property(nonString, cuts, (value, at) => {
-        const { events } = parse(Buffer.concat([encodeEvents({ data: value }), sentinel]), at);
+        const { events } = parse(Buffer.concat([encodeFrame({ data: value }), sentinel]), at);
         expect(events).toHaveLength(2);
         // The JSON text arrives exactly; parsed, it is the value (JSON itself turns -0 into 0).
         expect(events[0].data).toBe(JSON.stringify(value));
@@ -81,7 +81,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
     fc.assert(
       fc.property(malformedText, malformedText, (key, text) => {
         const value = { [key]: text, list: [text] };
-        const { events } = parse(encodeEvents({ data: value }));
+        const { events } = parse(encodeFrame({ data: value }));
         expect(events).toHaveLength(1);
         expect(JSON.parse(events[0].data)).toEqual(value);
       }),
@@ -91,8 +91,8 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
   it('string data with a lone surrogate is refused with a typed error, not sent mangled', () => {
     fc.assert(
       fc.property(malformedText, (data) => {
-        expect(() => encodeEvents({ data })).toThrow(SseInvalidArgumentError);
-        expect(() => encodeEvents({ data })).toThrow(/unpaired UTF-16 surrogate/);
+        expect(() => encodeFrame({ data })).toThrow(SseInvalidArgumentError);
+        expect(() => encodeFrame({ data })).toThrow(/unpaired UTF-16 surrogate/);
       }),
     );
   });
@@ -101,7 +101,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 10_000, max: 300_000 }), fc.constantFrom('x', 'é', '😀'), cuts, (length, unit, at) => {
         const data = `${unit.repeat(length)}\n${'y'.repeat(length)}\r\nend`;
-        const { events } = parse(encodeEvents({ data }), at);
+        const { events } = parse(encodeFrame({ data }), at);
         expect(events).toHaveLength(1);
         expect(events[0].data).toBe(asReceived(data));
       }),
@@ -112,7 +112,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
   it('valid event types, ids and retries read back as sent', () => {
     fc.assert(
       fc.property(wellFormedText, eventType, eventId, fc.nat(), cuts, (data, type, id, retry, at) => {
-        const { events, retries } = parse(encodeEvents({ data, event: type, id, retry }), at);
+        const { events, retries } = parse(encodeFrame({ data, event: type, id, retry }), at);
         expect(events).toEqual([{ data: asReceived(data), event: type, id }]);
         expect(retries).toEqual([retry]);
       }),
@@ -123,7 +123,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
   it('several events in one write read back in order, one each', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ data: wellFormedText, event: eventType }), { minLength: 1, maxLength: 6 }), cuts, (list, at) => {
-        const { events } = parse(encodeEvents(list), at);
+        const { events } = parse(encodeFrame(list), at);
         expect(events.map((event) => [event.event, event.data])).toEqual(list.map((event) => [event.event, asReceived(event.data)]));
       }),
     );
@@ -133,9 +133,9 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
     fc.assert(
       fc.property(fieldText, breaker, fieldText, fc.constantFrom('event', 'id'), (before, bad, after, field) => {
         const event = { data: 'x', [field]: `${before}${bad}${after}` } as SseEvent<string>;
-        expect(() => encodeEvents(event)).toThrow(SseInvalidArgumentError);
+        expect(() => encodeFrame(event)).toThrow(SseInvalidArgumentError);
         // In a batch, one bad event refuses the whole batch.
-        expect(() => encodeEvents([{ data: 'ok' }, event])).toThrow(SseInvalidArgumentError);
+        expect(() => encodeFrame([{ data: 'ok' }, event])).toThrow(SseInvalidArgumentError);
       }),
     );
   });
@@ -143,7 +143,7 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
   it('an event type or id with a lone surrogate is refused', () => {
     fc.assert(
       fc.property(malformedText.filter((text) => !/[\r\n\0]/.test(text) && !text.startsWith('sse.') && text.length <= 1024), fc.constantFrom('event', 'id'), (text, field) => {
-        expect(() => encodeEvents({ data: 'x', [field]: text } as SseEvent<string>)).toThrow(SseInvalidArgumentError);
+        expect(() => encodeFrame({ data: 'x', [field]: text } as SseEvent<string>)).toThrow(SseInvalidArgumentError);
       }),
     );
   });
@@ -151,13 +151,13 @@ describe('frame encoder (property tests with eventsource-parser)', () => {
   it('maxEventBytes refuses exactly the events whose frame is larger, with the sizes', () => {
     fc.assert(
       fc.property(wellFormedText, fc.integer({ min: 1, max: 400 }), (data, limit) => {
-        const size = encodeEvents({ data }).length;
+        const size = encodeFrame({ data }).length;
         if (size <= limit) {
-          expect(encodeEvents({ data }, limit).length).toBe(size);
+          expect(encodeFrame({ data }, limit).length).toBe(size);
         } else {
           const refusal = (events: SseEvent<string> | SseEvent<string>[]) => {
             try {
-              encodeEvents(events, limit);
+              encodeFrame(events, limit);
             } catch (error) {
               return error;
             }

@@ -1,7 +1,10 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { encodeEventText, encodeEvents, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../../lib/delivery/sse-frame.encoder.js';
+import { encodeFrame, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import type { SseEvent } from '../../lib/interfaces/sse-event.interface.js';
+
+/** One event's frame as text. */
+const encodeText = (event: SseEvent<unknown>): string => encodeFrame(event).toString('utf8');
 
 /** Parses encoded text with the same spec parser the e2e client uses. */
 function parse(text: string): { events: EventSourceMessage[]; comments: string[]; retry?: number } {
@@ -13,30 +16,30 @@ function parse(text: string): { events: EventSourceMessage[]; comments: string[]
   return { events, comments, retry };
 }
 
-describe('encodeEventText', () => {
+describe('encodeFrame (one event)', () => {
   it('writes id, event, retry, then one data line per line, then a blank line', () => {
-    expect(encodeEventText({ id: '1', event: 'tick', retry: 10, data: 'a\nb' })).toBe('id: 1\nevent: tick\nretry: 10\ndata: a\ndata: b\n\n');
+    expect(encodeText({ id: '1', event: 'tick', retry: 10, data: 'a\nb' })).toBe('id: 1\nevent: tick\nretry: 10\ndata: a\ndata: b\n\n');
   });
 
   it('splits on LF, CR and CRLF alike', () => {
-    expect(encodeEventText({ data: 'a\rb\r\nc\nd' })).toBe('data: a\ndata: b\ndata: c\ndata: d\n\n');
-    expect(encodeEventText({ data: '\n' })).toBe('data: \ndata: \n\n');
+    expect(encodeText({ data: 'a\rb\r\nc\nd' })).toBe('data: a\ndata: b\ndata: c\ndata: d\n\n');
+    expect(encodeText({ data: '\n' })).toBe('data: \ndata: \n\n');
   });
 
   it('sends an empty string, and undefined data, as one empty data line', () => {
-    expect(encodeEventText({ data: '' })).toBe('data: \n\n');
-    expect(encodeEventText({ data: undefined })).toBe('data: \n\n');
+    expect(encodeText({ data: '' })).toBe('data: \n\n');
+    expect(encodeText({ data: undefined })).toBe('data: \n\n');
   });
 
   it('JSON-encodes non-strings on one line', () => {
-    expect(encodeEventText({ data: { a: 'x\ny' } })).toBe('data: {"a":"x\\ny"}\n\n');
-    expect(encodeEventText({ data: 0 })).toBe('data: 0\n\n');
-    expect(encodeEventText({ data: false })).toBe('data: false\n\n');
-    expect(encodeEventText({ data: null })).toBe('data: null\n\n');
+    expect(encodeText({ data: { a: 'x\ny' } })).toBe('data: {"a":"x\\ny"}\n\n');
+    expect(encodeText({ data: 0 })).toBe('data: 0\n\n');
+    expect(encodeText({ data: false })).toBe('data: false\n\n');
+    expect(encodeText({ data: null })).toBe('data: null\n\n');
   });
 
   it('keeps leading spaces of data (the parser strips exactly one)', () => {
-    expect(parse(encodeEventText({ data: '  indented' })).events[0].data).toBe('  indented');
+    expect(parse(encodeText({ data: '  indented' })).events[0].data).toBe('  indented');
   });
 
   it('round-trips through a spec parser', () => {
@@ -49,7 +52,7 @@ describe('encodeEventText', () => {
       { data: ': not a comment' },
       { data: 'data: not a field' },
     ];
-    const { events } = parse(samples.map((event) => encodeEventText(event)).join(''));
+    const { events } = parse(samples.map((event) => encodeText(event)).join(''));
     expect(events.map((e) => e.data)).toEqual([
       'plain',
       'multi\nline\ntext\nend',
@@ -83,35 +86,35 @@ describe('encodeEventText', () => {
     ['a symbol', { data: Symbol('s') }],
     ['a BigInt', { data: 1n }],
   ])('refuses %s with SseInvalidArgumentError', (_label, event) => {
-    expect(() => encodeEventText(event as SseEvent)).toThrow(SseInvalidArgumentError);
+    expect(() => encodeText(event as SseEvent)).toThrow(SseInvalidArgumentError);
   });
 
   it('refuses circular data with a clear message', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    expect(() => encodeEventText({ data: circular })).toThrow(/^nestjs-sse-hub: event data cannot be JSON-encoded/);
+    expect(() => encodeText({ data: circular })).toThrow(/^nestjs-sse-hub: event data cannot be JSON-encoded/);
   });
 
   it('accepts an id of exactly 1024 characters and an sse-like but different type', () => {
-    expect(() => encodeEventText({ id: 'x'.repeat(1024), data: 1 })).not.toThrow();
-    expect(encodeEventText({ event: 'sse', data: 1 })).toContain('event: sse\n');
-    expect(encodeEventText({ event: 'SSE.open', data: 1 })).toContain('event: SSE.open\n');
+    expect(() => encodeText({ id: 'x'.repeat(1024), data: 1 })).not.toThrow();
+    expect(encodeText({ event: 'sse', data: 1 })).toContain('event: sse\n');
+    expect(encodeText({ event: 'SSE.open', data: 1 })).toContain('event: SSE.open\n');
   });
 });
 
-describe('encodeEvents', () => {
+describe('encodeFrame', () => {
   it('encodes one event or several into one UTF-8 buffer, in order', () => {
-    expect(encodeEvents({ data: 'é' }).toString('utf8')).toBe('data: é\n\n');
-    const buffer = encodeEvents([{ data: 1 }, { event: 'b', data: 2 }]);
+    expect(encodeFrame({ data: 'é' }).toString('utf8')).toBe('data: é\n\n');
+    const buffer = encodeFrame([{ data: 1 }, { event: 'b', data: 2 }]);
     expect(buffer.toString('utf8')).toBe('data: 1\n\nevent: b\ndata: 2\n\n');
   });
 
   it('refuses the whole batch when one event is bad', () => {
-    expect(() => encodeEvents([{ data: 1 }, { event: 'a\nb', data: 2 }])).toThrow(SseInvalidArgumentError);
+    expect(() => encodeFrame([{ data: 1 }, { event: 'a\nb', data: 2 }])).toThrow(SseInvalidArgumentError);
   });
 
   it('encodes an empty array as nothing', () => {
-    expect(encodeEvents([]).length).toBe(0);
+    expect(encodeFrame([]).length).toBe(0);
   });
 });
 
@@ -130,7 +133,7 @@ describe('protocol frames', () => {
 
   it('the keep-alive is a comment the parser reports as "ping" and never as an event', () => {
     expect(KEEP_ALIVE_FRAME.toString()).toBe(': ping\n\n');
-    const parsed = parse(KEEP_ALIVE_FRAME.toString() + encodeEventText({ data: 'x' }));
+    const parsed = parse(KEEP_ALIVE_FRAME.toString() + encodeText({ data: 'x' }));
     expect(parsed.comments).toEqual(['ping']);
     expect(parsed.events.map((e) => e.data)).toEqual(['x']);
   });

@@ -1,7 +1,7 @@
 import { SseEventIds } from '../../lib/delivery/sse-event-ids.js';
 import { SseMemoryHistory } from '../../lib/history/sse-memory-history.js';
 import type { SseHistoryEntry, SseReplay } from '../../lib/history/sse-history.js';
-import type { NormalizedTarget } from '../../lib/config/sse.validation.js';
+import type { NormalizedTarget } from '../../lib/addressing/sse-target.js';
 
 const toName = (name: string): NormalizedTarget => ({ names: [name], groups: undefined, clientIds: undefined });
 const entry = (id: string, target: NormalizedTarget, sentAt = Date.now()): SseHistoryEntry => ({

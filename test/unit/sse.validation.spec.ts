@@ -1,12 +1,7 @@
-import {
-  assertBroadcastLevel,
-  assertEvent,
-  assertIdentifier,
-  assertRetry,
-  assertScope,
-  isValidIdentifier,
-  normalizeTarget,
-} from '../../lib/config/sse.validation.js';
+import { assertIdentifier, isValidIdentifier } from '../../lib/addressing/identifiers.js';
+import { normalizeTarget } from '../../lib/addressing/sse-target.js';
+import { assertBroadcastLevel, assertMilliseconds, assertScope } from '../../lib/config/value-checks.js';
+import { assertEvent } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import { SseError } from '../../lib/errors/sse.error.js';
 import type { SseTarget } from '../../lib/interfaces/sse-event.interface.js';
@@ -40,10 +35,10 @@ describe('identifiers (names, groups, client ids)', () => {
 
 describe('retry, scope and broadcast level', () => {
   it('accepts non-negative integers of milliseconds only', () => {
-    expect(assertRetry('retry', 0)).toBe(0);
-    expect(assertRetry('retry', 15000)).toBe(15000);
+    expect(assertMilliseconds('retry', 0)).toBe(0);
+    expect(assertMilliseconds('retry', 15000)).toBe(15000);
     for (const bad of [-1, 1.5, Number.NaN, Infinity, '10', null, 2 ** 53]) {
-      expect(() => assertRetry('retry', bad)).toThrow(SseInvalidArgumentError);
+      expect(() => assertMilliseconds('retry', bad)).toThrow(SseInvalidArgumentError);
     }
   });
 

@@ -11,7 +11,7 @@ import type {
   SseEncodedEvents,
   SseTransport,
   SseTransportConnection,
-  SseTransportHost,
+  SseLocalConnections,
   SseTransportPeer,
   SseTransportTarget,
 } from '../../interfaces/sse-transport.interface.js';
@@ -101,7 +101,7 @@ export class RedisTransport implements SseTransport {
   private commands: Redis | undefined;
   private reader: Redis | undefined;
   private replies: Redis | undefined;
-  private host: SseTransportHost | undefined;
+  private local: SseLocalConnections | undefined;
   private readonly presence: RedisPresence;
   private readonly pendingCloses = new Map<string, PendingClose>();
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -134,8 +134,8 @@ export class RedisTransport implements SseTransport {
     this.presence = new RedisPresence(runner, this.instanceId, this.ttl, this.streamLength);
   }
 
-  async connect(host: SseTransportHost): Promise<void> {
-    this.host = host;
+  async connect(local: SseLocalConnections): Promise<void> {
+    this.local = local;
     this.stopped = false;
     // Commands fail fast while Redis is away (no offline queue, nothing re-sent
     // after a reconnect), so a rejected send was carried out nowhere.
@@ -185,7 +185,7 @@ export class RedisTransport implements SseTransport {
     for (const waiter of [...this.catchUpWaiters]) waiter.resolve();
     for (const client of [this.reader, this.replies, this.commands]) client?.disconnect();
     await bounded(this.reading ?? Promise.resolve());
-    this.host = undefined;
+    this.local = undefined;
   }
 
   async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
@@ -426,14 +426,14 @@ export class RedisTransport implements SseTransport {
    * elsewhere. Recorded only: these sends are not news to anyone connected.
    */
   private async loadHistory(key: string, redisNow: number, top: string): Promise<void> {
-    const window = this.host?.historyTtl ?? 0;
+    const window = this.local?.historyTtl ?? 0;
     if (window === 0) return;
     let start = `${Math.max(0, redisNow - window)}-0`;
     for (;;) {
       const entries = (await this.reader!.xrangeBuffer(key, start, top, 'COUNT', READ_BATCH)) as Array<[Buffer, Buffer[]]>;
       for (const [id, raw] of entries) {
         const fields = fieldsOf(raw);
-        if (fields.get('t')?.toString() === 's') this.host?.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
+        if (fields.get('t')?.toString() === 's') this.local?.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
         start = `(${id.toString()}`;
       }
       if (entries.length < READ_BATCH) return;
@@ -449,14 +449,14 @@ export class RedisTransport implements SseTransport {
 
   /** Carries out one entry of the event stream on this instance. */
   private apply(fields: Map<string, Buffer>): void {
-    const host = this.host;
-    if (!host) return;
+    const local = this.local;
+    if (!local) return;
     try {
       const type = fields.get('t')?.toString();
       if (type === 's') {
-        host.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
+        local.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
       } else if (type === 'c') {
-        const closed = host.close(targetOf(fields.get('tg')!.toString()));
+        const closed = local.close(targetOf(fields.get('tg')!.toString()));
         const from = fields.get('from')!.toString();
         const requestId = fields.get('rid')!.toString();
         this.background(this.commands!.publish(`${this.prefix}reply:${from}`, `${requestId} ${closed}`));

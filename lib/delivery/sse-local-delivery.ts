@@ -1,31 +1,33 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
-import { SseDelivery } from './sse-delivery.js';
 import { SseSettings } from '../config/sse-settings.js';
+import { SseHistory } from '../history/sse-history.js';
+import { SseCounters } from './sse-counters.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
-import type { SseStream } from '../connection/sse-client-connection.js';
+import type { SseClientConnection, SseConnectionHooks } from '../connection/sse-client-connection.js';
 import type {
-  SseEncodedEvents,
+  SseLocalConnections,
   SsePreparedEvents,
   SseTransport,
   SseTransportConnection,
-  SseTransportHost,
   SseTransportTarget,
 } from '../interfaces/sse-transport.interface.js';
 
-const writeFrame = (frame: Buffer) => (connection: SseStream) => connection.write(frame);
-
 /**
- * Plugs the transport into this instance: hands it the local connections
- * (`SseTransportHost`) at bootstrap and disconnects it once the app is down.
+ * The receiving side of delivery, on every instance: the transport hands each
+ * send here once, with its final ids; it is recorded in this instance's
+ * history, then written to the local connections it addresses. Connections
+ * report here as they open (replay, then registration) and close. It connects
+ * the transport at bootstrap and disconnects it once the app is down.
  */
 @Injectable()
-export class SseTransportConnector implements SseTransportHost, OnApplicationBootstrap, OnApplicationShutdown {
+export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks, OnApplicationBootstrap, OnApplicationShutdown {
   readonly historyTtl: number;
 
   constructor(
     private readonly registry: SseConnectionRegistry,
-    private readonly delivery: SseDelivery,
+    @Inject(SseHistory) private readonly history: SseHistory,
+    private readonly counters: SseCounters,
     settings: SseSettings,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
@@ -42,20 +44,41 @@ export class SseTransportConnector implements SseTransportHost, OnApplicationBoo
 
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number {
     // Recorded before any live write (see SseHistory's contract).
-    this.delivery.record(target, events);
-    return this.registry.forEachTarget(target, writeFrame(events.frame));
+    this.record(target, events);
+    const { frame } = events;
+    return this.registry.forEachTarget(target, (connection) => connection.write(frame));
   }
 
   record(target: SseTransportTarget, events: SsePreparedEvents): void {
-    this.delivery.record(target, events);
+    // A copy: the caller may reuse its arrays after send().
+    const recorded: SseTransportTarget = {
+      names: [...target.names],
+      groups: target.groups && [...target.groups],
+      clientIds: target.clientIds && [...target.clientIds],
+    };
+    const sentAt = Date.now();
+    const { ids, frames } = events;
+    for (let i = 0; i < ids.length; i++) this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt });
   }
 
-  prepare(events: SseEncodedEvents): SsePreparedEvents {
-    return this.delivery.prepare(events);
+  /** {@inheritDoc SseConnectionHooks.opened} */
+  opened(connection: SseClientConnection): void {
+    const { lastEventId } = connection;
+    if (connection.scope === 'global' && lastEventId !== undefined) {
+      const replay = this.history.since(connection, lastEventId);
+      this.counters.resumed(replay.kind === 'gap');
+      connection.resume(replay, lastEventId);
+    }
+    if (connection.isOpen) this.registry.add(connection);
+  }
+
+  /** {@inheritDoc SseConnectionHooks.closed} */
+  closed(connection: SseClientConnection): void {
+    this.registry.remove(connection);
   }
 
   close(target: SseTransportTarget): number {
-    const closing: SseStream[] = [];
+    const closing: SseClientConnection[] = [];
     this.registry.forEachTarget(target, (connection) => closing.push(connection));
     for (const connection of closing) connection.end('server');
     return closing.length;
