@@ -4,9 +4,12 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { SseTransportError } from '../../errors/sse-transport.error.js';
 import { SseInvalidArgumentError } from '../../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../../sse.messages.js';
+import { assertPositiveInteger } from '../../config/value-checks.js';
+import { withinTime } from '../../utils/bounded-wait.js';
 import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
-import { compareIds, fieldsOf, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
+import { preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
 import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
+import { RedisStreamReader } from './redis-stream.reader.js';
 import type {
   SseEncodedEvents,
   SseTransport,
@@ -54,15 +57,8 @@ interface PendingClose {
 }
 
 const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
-const READ_BATCH = 512;
-const READ_BLOCK_MS = 5_000;
 
-const positiveInteger = (option: string, value: unknown): number => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new SseInvalidArgumentError(SseMessages.invalidOption(option, 'a positive integer', value));
-  }
-  return value;
-};
+const positiveInteger = (option: string, value: unknown): number => assertPositiveInteger(`option ${option}`, value);
 
 /**
  * Spans `SseHub` over every instance of an application through Redis (≥ 6.2),
@@ -99,17 +95,14 @@ export class RedisTransport implements SseTransport {
   private readonly redisOptions: RedisOptions;
   private readonly url: string;
   private commands: Redis | undefined;
-  private reader: Redis | undefined;
+  private reader: RedisStreamReader | undefined;
+  private readerClient: Redis | undefined;
   private replies: Redis | undefined;
   private local: SseLocalConnections | undefined;
   private readonly presence: RedisPresence;
   private readonly pendingCloses = new Map<string, PendingClose>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly catchUpWaiters = new Set<{ id: string; resolve(): void }>();
-  private lastId: string | undefined;
-  private clockOffset = 0;
   private heartbeat: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
   private stopped = false;
   private leaving = false;
   private outage = false;
@@ -146,7 +139,13 @@ export class RedisTransport implements SseTransport {
       commandTimeout: this.commandTimeout,
     });
     // The reader just waits out an outage and resumes from its last entry.
-    this.reader = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.readerClient = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    this.reader = new RedisStreamReader(this.readerClient, `${this.prefix}events`, {
+      apply: (fields) => this.apply(fields),
+      load: (fields) => {
+        if (fields.get('t')?.toString() === 's') local.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
+      },
+    }, () => local.historyTtl);
     this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.replies.on('message', (_channel: string, message: string) => this.onCloseAnswer(message));
     this.commands.on('ready', () => this.renew());
@@ -154,14 +153,11 @@ export class RedisTransport implements SseTransport {
     const started = Promise.all([
       // Waits out an outage (offline queue); rejects only when we disconnect.
       this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`).catch(() => undefined),
-      new Promise<void>((resolve) => (this.reading = this.readLoop(resolve))),
+      this.reader.start(),
       this.waitReady(this.commands),
     ]);
     // Bounded: with Redis down at start-up the app still starts (sends reject until it is up).
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.commandTimeout * 5)));
-    if ((await Promise.race([started, timedOut])) === 'timeout') this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
-    clearTimeout(timer);
+    if (!(await withinTime(started, this.commandTimeout * 5)).done) this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
     this.renew();
     this.heartbeat = setInterval(() => this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
     this.heartbeat.unref();
@@ -172,19 +168,15 @@ export class RedisTransport implements SseTransport {
     this.leaving = true;
     clearInterval(this.heartbeat);
     // Bounded at every step: shutdown never hangs on an unreachable Redis.
-    const bounded = async (work: Promise<unknown>) => {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([work.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, this.commandTimeout)))]);
-      clearTimeout(timer);
-    };
+    const bounded = (work: Promise<unknown>) => withinTime(work.catch(() => undefined), this.commandTimeout);
     // Withdrawals of the connections just closed, then this instance itself.
     await bounded(Promise.allSettled([...this.inFlight]));
     if (this.commands?.status === 'ready') await bounded(this.run(LEAVE, [this.instanceId]));
     this.stopped = true;
     for (const pending of this.pendingCloses.values()) pending.done();
-    for (const waiter of [...this.catchUpWaiters]) waiter.resolve();
-    for (const client of [this.reader, this.replies, this.commands]) client?.disconnect();
-    await bounded(this.reading ?? Promise.resolve());
+    const stopping = this.reader?.stop(this.commandTimeout);
+    for (const client of [this.readerClient, this.replies, this.commands]) client?.disconnect();
+    await stopping;
     this.local = undefined;
   }
 
@@ -198,7 +190,7 @@ export class RedisTransport implements SseTransport {
       sendId,
       this.commandTimeout * 2,
       targetJson(target),
-      this.lastId ?? '0-0',
+      this.reader?.position ?? '0-0',
       events.texts.length,
     ];
     for (let i = 0; i < events.texts.length; i++) {
@@ -217,7 +209,7 @@ export class RedisTransport implements SseTransport {
         // send id, while the wait is still bounded. Redis answers the truth (sent once, or refused).
         const left = this.commandTimeout - (Date.now() - started);
         if (this.stopped || left <= 0 || message.includes('SSEHUB_DEADLINE')) throw error;
-        await this.readyWithin(this.commands!, left);
+        await this.readyWithin(left);
       }
     }
   }
@@ -227,20 +219,7 @@ export class RedisTransport implements SseTransport {
     try {
       const top = (await this.commands.xrevrange(`${this.prefix}events`, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
       const wanted = top[0]?.[0];
-      if (wanted === undefined || compareIds(this.lastId ?? '0-0', wanted) >= 0) return;
-      await new Promise<void>((resolve) => {
-        const waiter = {
-          id: wanted,
-          resolve: () => {
-            clearTimeout(timer);
-            this.catchUpWaiters.delete(waiter);
-            resolve();
-          },
-        };
-        // Bounded: a reader that cannot catch up in time leaves the replay to what is here.
-        const timer = setTimeout(waiter.resolve, this.commandTimeout);
-        this.catchUpWaiters.add(waiter);
-      });
+      if (wanted !== undefined) await this.reader?.catchUp(wanted, this.commandTimeout);
     } catch {
       // Redis away: replay from what this instance holds (a gap if that is not enough).
     }
@@ -264,9 +243,7 @@ export class RedisTransport implements SseTransport {
       pending.expected = instances;
       if (pending.answered >= instances) pending.done();
       // Bounded: an instance that crashed a moment ago is still counted as alive.
-      const timer = setTimeout(() => pending.done(), this.closeTimeout);
-      await answered;
-      clearTimeout(timer);
+      await withinTime(answered, this.closeTimeout);
       return pending.closed;
     } finally {
       this.pendingCloses.delete(requestId);
@@ -311,7 +288,7 @@ export class RedisTransport implements SseTransport {
 
   /** The deadline of a command on Redis's clock: half the timeout, so an accepted command's answer has time to come back. */
   private deadline(): number {
-    return Date.now() + this.clockOffset + Math.floor(this.commandTimeout / 2);
+    return Date.now() + (this.reader?.clockOffset ?? 0) + Math.floor(this.commandTimeout / 2);
   }
 
   private client(role: string, overrides: RedisOptions): Redis {
@@ -336,18 +313,11 @@ export class RedisTransport implements SseTransport {
     return client;
   }
 
-  /** Resolves when the client is ready or after `ms`, whichever comes first. */
-  private readyWithin(client: Redis, ms: number): Promise<void> {
+  /** Resolves when the command client is ready (after a short pause if it is already) or after `ms`. */
+  private async readyWithin(ms: number): Promise<void> {
+    const client = this.commands!;
     if (client.status === 'ready') return new Promise((resolve) => setTimeout(resolve, 10));
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        client.off('ready', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      client.once('ready', done);
-    });
+    await withinTime(this.waitReady(client), ms);
   }
 
   private waitReady(client: Redis): Promise<void> {
@@ -383,68 +353,6 @@ export class RedisTransport implements SseTransport {
   private renew(): void {
     if (this.stopped || this.commands?.status !== 'ready') return;
     this.presence.renew();
-  }
-
-  /** Reads the event stream in order, from the entry after the last one applied; `started` once positioned. */
-  private async readLoop(started: () => void): Promise<void> {
-    const key = `${this.prefix}events`;
-    while (!this.stopped) {
-      try {
-        if (this.lastId === undefined) {
-          const [seconds, micros] = (await this.reader!.time()) as [string | number, string | number];
-          const redisNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-          this.clockOffset = redisNow - Date.now();
-          const last = (await this.reader!.xrevrange(key, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-          const top = last[0]?.[0];
-          if (top !== undefined) await this.loadHistory(key, redisNow, top);
-          // Live delivery starts after the newest entry: older sends concern no connection of a starting instance.
-          this.lastId = top ?? '0-0';
-          started();
-        }
-        const result = (await this.reader!.xreadBuffer('COUNT', READ_BATCH, 'BLOCK', READ_BLOCK_MS, 'STREAMS', key, this.lastId)) as
-          | Array<[Buffer, Array<[Buffer, Buffer[]]>]>
-          | null;
-        started();
-        for (const [, entries] of result ?? []) {
-          for (const [id, raw] of entries) {
-            this.lastId = id.toString();
-            this.apply(fieldsOf(raw));
-          }
-        }
-        if (this.catchUpWaiters.size > 0) this.wakeCatchUps();
-      } catch (error) {
-        if (this.stopped) return;
-        // The reader reconnects by itself; pause so a persistent error cannot spin.
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  }
-
-  /**
-   * Loads the sends of the history window into this instance's history before
-   * it serves anyone, so a client reconnecting here replays what it missed
-   * elsewhere. Recorded only: these sends are not news to anyone connected.
-   */
-  private async loadHistory(key: string, redisNow: number, top: string): Promise<void> {
-    const window = this.local?.historyTtl ?? 0;
-    if (window === 0) return;
-    let start = `${Math.max(0, redisNow - window)}-0`;
-    for (;;) {
-      const entries = (await this.reader!.xrangeBuffer(key, start, top, 'COUNT', READ_BATCH)) as Array<[Buffer, Buffer[]]>;
-      for (const [id, raw] of entries) {
-        const fields = fieldsOf(raw);
-        if (fields.get('t')?.toString() === 's') this.local?.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
-        start = `(${id.toString()}`;
-      }
-      if (entries.length < READ_BATCH) return;
-    }
-  }
-
-  private wakeCatchUps(): void {
-    const applied = this.lastId ?? '0-0';
-    for (const waiter of [...this.catchUpWaiters]) {
-      if (compareIds(applied, waiter.id) >= 0) waiter.resolve();
-    }
   }
 
   /** Carries out one entry of the event stream on this instance. */
