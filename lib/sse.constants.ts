@@ -16,6 +16,12 @@ export const DEFAULT_HISTORY_TTL_MS = 5 * 60_000;
 /** Default unsent bytes per connection above which it is dropped as slow (1 MiB). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 
+/** Default unsent bytes over all connections above which the largest backlogs are dropped (64 MiB). */
+export const DEFAULT_MAX_TOTAL_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+/** Default milliseconds a backlog may go without draining before its connection is closed (60 s). */
+export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+
 /** Shortest signing secret accepted (characters). */
 export const MIN_SIGNING_SECRET_LENGTH = 16;
 

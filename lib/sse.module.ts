@@ -7,7 +7,8 @@ import { SseSettings } from './config/sse-settings.js';
 import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
 import { SseConnectionLimits } from './connection/sse-connection.limits.js';
 import { SseClientIds } from './connection/sse-client-id.service.js';
-import { SseKeepAlive } from './connection/sse-keep-alive.js';
+import { SseConnectionMonitor } from './connection/sse-connection-monitor.js';
+import { SseBufferBudget } from './connection/sse-buffer-budget.js';
 import { SseCounters } from './delivery/sse-counters.js';
 import { SseLocalDelivery } from './delivery/sse-local-delivery.js';
 import { SsePublisher } from './delivery/sse-publisher.js';
@@ -43,7 +44,8 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseConnectionInterceptor,
     SseContextPipe,
     SseClientIds,
-    SseKeepAlive,
+    SseConnectionMonitor,
+    SseBufferBudget,
     SseLifecycleExplorer,
     SseCounters,
     SsePublisher,
@@ -55,7 +57,13 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
       inject: [SseSettings],
     },
     // The default history; a cluster-wide transport provides its own.
-    { provide: SseHistory, useFactory: (settings: SseSettings) => new SseMemoryHistory(settings.history), inject: [SseSettings] },
+    {
+      provide: SseHistory,
+      // A name's history is kept while it has connections here, and forgotten once it has neither those nor events.
+      useFactory: (settings: SseSettings, registry: SseConnectionRegistry) =>
+        new SseMemoryHistory(settings.history, (name) => registry.countOf(name) > 0),
+      inject: [SseSettings, SseConnectionRegistry],
+    },
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.

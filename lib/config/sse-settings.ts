@@ -4,6 +4,8 @@ import {
   DEFAULT_HISTORY_TTL_MS,
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_TOTAL_BUFFERED_BYTES,
+  DEFAULT_STALL_TIMEOUT_MS,
   MIN_SIGNING_SECRET_LENGTH,
 } from '../sse.constants.js';
 import { SSE_MODULE_OPTIONS } from '../sse.module-definition.js';
@@ -81,6 +83,8 @@ const OPTION_CHECKS = {
   maxEventBytes: assertPositiveInteger,
   history: assertHistory,
   maxBufferedBytes: assertPositiveInteger,
+  maxTotalBufferedBytes: assertPositiveInteger,
+  stallTimeout: assertTimerPeriod,
   directWrites: assertBoolean,
   transport: assertTransport,
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
@@ -113,6 +117,10 @@ export class SseSettings {
   /** Events kept per name for replay (0 = off) and for how many milliseconds. */
   readonly history: { size: number; ttl: number };
   readonly maxBufferedBytes: number;
+  /** Unsent bytes over all connections above which the largest backlogs are dropped. */
+  readonly maxTotalBufferedBytes: number;
+  /** Milliseconds a backlog may go without draining before its connection is closed; 0 = never. */
+  readonly stallTimeout: number;
   /** Mutable at run time through `SseHub.setBroadcastLevel`. */
   readonly broadcastLevels: Map<string, SseBroadcastLevel>;
   /** Open connections (both scopes, all names) this instance accepts; undefined = no limit. */
@@ -138,6 +146,8 @@ export class SseSettings {
     this.maxEventBytes = opts.maxEventBytes;
     this.history = opts.history ?? { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.maxTotalBufferedBytes = opts.maxTotalBufferedBytes ?? DEFAULT_MAX_TOTAL_BUFFERED_BYTES;
+    this.stallTimeout = opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS;
     this.directWrites = opts.directWrites ?? true;
     this.transport = opts.transport;
   }

@@ -4,6 +4,7 @@ import { encodeHeaderValue } from '../http/sse-incoming-request.js';
 import type { SseExchange } from '../http/sse-exchange.js';
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
+import type { SseBacklogHolder, SseBufferBudget } from './sse-buffer-budget.js';
 import type { SseCounters } from '../delivery/sse-counters.js';
 import type { SsePublisher } from '../delivery/sse-publisher.js';
 import type { SseReplay } from '../history/sse-history.js';
@@ -49,11 +50,12 @@ export interface SseConnectionHooks {
   closed(connection: SseClientConnection): void;
 }
 
-/** What a connection needs of the module: where it reports, what it counts, how a global send goes out. */
+/** What a connection needs of the module: where it reports, what it counts, how a global send goes out, the memory budget. */
 export interface SseConnectionServices {
   readonly hooks: SseConnectionHooks;
   readonly counters: SseCounters;
   readonly publisher: SsePublisher;
+  readonly budget: SseBufferBudget;
 }
 
 /**
@@ -62,7 +64,7 @@ export interface SseConnectionServices {
  * status), opens on its first event or when its handler returns, and closes
  * once. It writes through its exchange, never to Node's objects directly.
  */
-export class SseClientConnection implements SseContext, SseOutboxSink, SseTransportConnection {
+export class SseClientConnection implements SseContext, SseOutboxSink, SseTransportConnection, SseBacklogHolder {
   readonly name: string;
   readonly group: string | undefined;
   readonly clientId: string;
@@ -79,6 +81,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   private bufferLimit: number;
   /** True when the limit is below the high-water mark, so a write that returns true can pass it. */
   private readonly checkEveryWrite: boolean;
+  /** Behind: a write answered "past the high-water mark" and the channel has not drained since. */
+  private behind = false;
+  /** How often a backlog drained, and what the stall check saw last (see closeIfStalled). */
+  private drains = 0;
+  private seen = { unsent: 0, drains: 0, stalledSince: undefined as number | undefined };
   // One callback per connection, not one per keep-alive.
   private readonly afterPing = (error?: Error | null) => {
     if (error) this.abort();
@@ -152,8 +159,51 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     if (!belowHighWaterMark || this.checkEveryWrite) {
       // Ended by someone else (an exception filter, a timeout interceptor): ours no more.
       if (channel.isFinished) return this.markClosed();
-      if (channel.unsentBytes > this.bufferLimit) this.dropSlow();
+      const unsent = channel.unsentBytes;
+      if (unsent > this.bufferLimit) return this.dropSlow();
+      if (!belowHighWaterMark) this.fellBehind(unsent);
     }
+  }
+
+  /** Bytes written to this connection that have not reached the kernel yet. */
+  get unsentBytes(): number {
+    return this.exchange.channel.unsentBytes;
+  }
+
+  /** Dropped by the memory budget (`maxTotalBufferedBytes`). @internal */
+  dropOverBudget(): void {
+    this.abort();
+  }
+
+  /**
+   * Closes the connection when unsent bytes have waited `timeout` ms without
+   * any draining (called by the monitor every quarter of it). @internal
+   */
+  closeIfStalled(now: number, timeout: number): void {
+    if (!this.isOpen) return;
+    const unsent = this.exchange.channel.unsentBytes;
+    const seen = this.seen;
+    const progressed = unsent === 0 || unsent < seen.unsent || this.drains !== seen.drains;
+    if (progressed) seen.stalledSince = undefined;
+    else if (seen.stalledSince === undefined) seen.stalledSince = now;
+    else if (now - seen.stalledSince >= timeout) {
+      this.services.counters.stallDropped();
+      return this.abort();
+    }
+    seen.unsent = unsent;
+    seen.drains = this.drains;
+  }
+
+  /** Counts this connection against the memory budget until its channel drains. */
+  private fellBehind(unsent: number): void {
+    this.services.budget.behind(this, unsent);
+    if (this.behind) return;
+    this.behind = true;
+    void this.exchange.channel.whenWritable().then(() => {
+      this.behind = false;
+      this.drains++;
+      this.services.budget.caughtUp(this);
+    });
   }
 
   /** Resolves when the client can take more (at once when it can), or the connection closed: paces async iterables. */
@@ -275,6 +325,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
     this.state = 'closed';
+    this.services.budget.caughtUp(this);
     if (wasOpen) this.services.hooks.closed(this);
     const listeners = this.closeListeners;
     this.closeListeners = [];

@@ -15,6 +15,8 @@ export class SseCounters {
     eventsSent: 0,
     bytesWritten: 0,
     slowClientDisconnects: 0,
+    budgetDisconnects: 0,
+    stalledDisconnects: 0,
     replaysServed: 0,
     gapsSignalled: 0,
   };
@@ -32,6 +34,16 @@ export class SseCounters {
   /** A connection was dropped for reading too slowly. */
   slowClientDropped(): void {
     this.values.slowClientDisconnects++;
+  }
+
+  /** A connection was dropped to bring all unsent bytes under the budget. */
+  overBudgetDropped(): void {
+    this.values.budgetDisconnects++;
+  }
+
+  /** A connection was closed because its backlog stopped draining. */
+  stallDropped(): void {
+    this.values.stalledDisconnects++;
   }
 
   /** A reconnection resumed from history (`gap` false) or got `sse.gap` (`gap` true). */

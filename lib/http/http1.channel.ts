@@ -1,8 +1,7 @@
 import { OutgoingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { allocOwn, isSlice, ownBuffer } from '../utils/own-buffer.js';
 import type { SseResponseChannel } from './sse-response-channel.js';
-
-const CRLF = Buffer.from('\r\n');
 
 // The last chunk framed, so the recipients of one broadcast share one framed
 // buffer; dropped once the event loop moves on, so that a big one is not kept.
@@ -14,10 +13,21 @@ const forget = () => {
   forgetScheduled = false;
 };
 
-/** `chunk` as one HTTP/1.1 chunk (size line, data, CRLF): the bytes `res.write(chunk)` would send. */
-function chunked(chunk: Buffer): Buffer {
-  if (chunk !== lastChunk) {
-    lastFramed = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]);
+/**
+ * `chunk` as one HTTP/1.1 chunk (size line, data, CRLF): the bytes
+ * `res.write(chunk)` would send. `queued`: it will wait in the socket's queue,
+ * so it gets memory of its own (see own-buffer.ts).
+ */
+function chunked(chunk: Buffer, queued: boolean): Buffer {
+  if (chunk !== lastChunk || (queued && isSlice(lastFramed!))) {
+    const head = `${chunk.length.toString(16)}\r\n`;
+    const length = head.length + chunk.length + 2;
+    const framed = queued ? allocOwn(length) : Buffer.allocUnsafe(length);
+    framed.write(head, 0, 'latin1');
+    chunk.copy(framed, head.length);
+    framed[length - 2] = 0x0d;
+    framed[length - 1] = 0x0a;
+    lastFramed = framed;
     lastChunk = chunk;
     if (!forgetScheduled) {
       forgetScheduled = true;
@@ -83,12 +93,14 @@ export class Http1Channel implements SseResponseChannel {
   write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean {
     const socket = this.socket;
     if (socket !== undefined) {
-      if (this.owns(socket)) return socket.write(chunked(chunk), callback);
+      // Anything already waiting means this chunk waits too.
+      if (this.owns(socket)) return socket.write(chunked(chunk, socket.writableLength > 0), callback);
       // No longer ours: from now on Node decides (a no-op or an error once ended).
       this.socket = undefined;
     }
     if (this.response.finished) return false;
-    const belowHighWaterMark = this.response.write(chunk, callback);
+    const queued = this.response.writableLength > 0;
+    const belowHighWaterMark = this.response.write(queued ? ownBuffer(chunk) : chunk, callback);
     if (!this.decided) {
       this.decided = true;
       this.socket = directSocketOf(this.response);

@@ -1,4 +1,5 @@
 import { constants, type Http2ServerResponse } from 'node:http2';
+import { ownBuffer } from '../utils/own-buffer.js';
 import type { SseResponseChannel } from './sse-response-channel.js';
 
 /**
@@ -19,7 +20,8 @@ export class Http2Channel implements SseResponseChannel {
 
   write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean {
     if (this.isFinished) return false;
-    return this.response.write(chunk, callback);
+    // A chunk that will wait gets memory of its own (see own-buffer.ts).
+    return this.response.write(this.response.stream.writableLength > 0 ? ownBuffer(chunk) : chunk, callback);
   }
 
   get highWaterMark(): number {

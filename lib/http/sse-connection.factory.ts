@@ -2,6 +2,7 @@ import { BadRequestException, Injectable, NotAcceptableException, ServiceUnavail
 import { SseClientConnection, type SseConnectionIdentity, type SseConnectionServices, type SseConnectionSettings } from '../connection/sse-client-connection.js';
 import { SseConnectionLimits } from '../connection/sse-connection.limits.js';
 import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
+import { SseBufferBudget } from '../connection/sse-buffer-budget.js';
 import { SseClientIds, type SseClientBinding } from '../connection/sse-client-id.service.js';
 import { SseSettings } from '../config/sse-settings.js';
 import { SseCounters } from '../delivery/sse-counters.js';
@@ -36,8 +37,9 @@ export class SseConnectionFactory {
     delivery: SseLocalDelivery,
     counters: SseCounters,
     publisher: SsePublisher,
+    budget: SseBufferBudget,
   ) {
-    this.services = { hooks: delivery, counters, publisher };
+    this.services = { hooks: delivery, counters, publisher, budget };
   }
 
   /**

@@ -54,6 +54,22 @@ export interface SseModuleOptions {
    */
   maxBufferedBytes?: number;
   /**
+   * Unsent bytes over all connections of this instance (one memory budget).
+   * When the sum passes it, the connections with the largest backlogs are
+   * dropped first until it is under again (counted in `stats().budgetDisconnects`).
+   * Default 67108864 (64 MiB).
+   */
+  maxTotalBufferedBytes?: number;
+  /**
+   * Milliseconds a connection may hold unsent bytes without any of them
+   * draining before it is closed (counted in `stats().stalledDisconnects`):
+   * a client that stopped reading, or a peer that vanished while events were
+   * flowing. Checked every quarter of it, so a stall is found within 1.5× the
+   * timeout. Default 60000; 0 turns it off. It cannot see a peer that vanished
+   * while only keep-alives flowed and the kernel still takes them (see README).
+   */
+  stallTimeout?: number;
+  /**
    * HTTP/1.1 only: write a stream's chunks straight to its socket once its head
    * is out (the bytes `res.write()` would send, at a fraction of its cost on
    * Express). Default true. A response whose `write` someone wrapped (an APM

@@ -13,6 +13,10 @@ export interface SseStats {
   bytesWritten: number;
   /** Connections dropped because their unsent bytes exceeded `maxBufferedBytes`. */
   slowClientDisconnects: number;
+  /** Connections dropped (largest backlog first) because all unsent bytes together exceeded `maxTotalBufferedBytes`. */
+  budgetDisconnects: number;
+  /** Connections closed because their unsent bytes did not drain for `stallTimeout`. */
+  stalledDisconnects: number;
   /** Reconnections with a `Last-Event-ID` that were resumed from history (with zero or more events). */
   replaysServed: number;
   /** Reconnections whose `Last-Event-ID` was unknown or expired, answered with `sse.gap`. */

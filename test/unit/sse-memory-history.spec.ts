@@ -44,7 +44,9 @@ describe('SseMemoryHistory', () => {
   it('evicts by size and reports the oldest id still held', () => {
     const history = new SseMemoryHistory({ size: 3, ttl: 60_000 });
     for (let i = 1; i <= 5; i++) history.append(entry(String(i), toName('n')));
-    expect(history.since(reader, '2')).toEqual({ kind: 'gap', oldestAvailableId: '3' });
+    // The client's last event is the newest dropped: everything after it is still held.
+    expect(texts(history.since(reader, '2'))).toEqual(['3', '4', '5']);
+    expect(history.since(reader, '1')).toEqual({ kind: 'gap', oldestAvailableId: '3' });
     expect(texts(history.since(reader, '3'))).toEqual(['4', '5']);
     expect(history.since({ ...reader, name: 'unknown' }, '3')).toEqual({ kind: 'gap', oldestAvailableId: null });
   });
