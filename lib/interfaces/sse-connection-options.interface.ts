@@ -1,16 +1,40 @@
 import type { SseScope } from './sse-broadcast-level.type.js';
 
 /**
- * The platform's request object: Express `Request` or Fastify `FastifyRequest`.
- * Both expose `headers` and `query`, which is all a callback here should need.
+ * The parts of the platform's request object (Express `Request` or Fastify
+ * `FastifyRequest`, the same object `@Req()` gives) that work the same on both.
+ * Type a `group` or `clientId` callback's parameter with it for code that runs
+ * on either platform.
+ *
+ * @example
+ * ```ts
+ * // ?room=lobby joins group "lobby"; no room, or a repeated one, joins none.
+ * const room = (req: SseRequest) => (typeof req.query.room === 'string' ? req.query.room : undefined);
+ * ```
  */
 export interface SseRequest {
+  /** Request headers, names in lower case (Node's `IncomingHttpHeaders`). */
   headers: Record<string, string | string[] | undefined>;
-  query?: unknown;
+  /**
+   * The parsed query string. With the platforms' default parsers (Express 5's
+   * `'simple'`, Fastify's) a parameter given once is a string and one given
+   * several times an array of strings: `?room=a&room=b` gives `['a', 'b']`.
+   * (Express's `'extended'` query parser, if you turn it on, can also give objects.)
+   */
+  query: Record<string, string | string[] | undefined>;
+  /** Anything else the platform or your middleware put there (`body`, `user`, `ip`, …). */
   [key: string]: unknown;
 }
 
-/** Options of `@SseConnection()`. */
+/**
+ * Options of `@SseConnection()`.
+ *
+ * `TRequest` is the type of the request the `group` and `clientId` callbacks
+ * receive. It is left open (`any`) so that a callback may annotate its
+ * parameter with `SseRequest`, Express's `Request` or a `FastifyRequest`:
+ * a narrower default would refuse the platform types (Fastify's `query` is
+ * `unknown`, Express's a `ParsedQs`).
+ */
 export interface SseConnectionOptions<TRequest = any> {
   /** The name the connection is registered under, e.g. `'events'`. */
   name: string;

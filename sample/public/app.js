@@ -67,8 +67,8 @@ function connect(status) {
   });
   on(source, 'sse.close', (event) => {
     const { reason } = JSON.parse(event.data);
-    // The server is restarting or dropped us for reading too slowly: come back, with Last-Event-ID.
-    if (reason === 'shutdown' || reason === 'slow') return setStatus('reconnecting', `server said ${reason}`);
+    // The server is restarting: come back, with Last-Event-ID.
+    if (reason === 'shutdown') return setStatus('reconnecting', `server said ${reason}`);
     // Closed on purpose, or another tab took this client id: reconnecting would undo that.
     stop(`server said ${reason}`);
   });
