@@ -26,7 +26,7 @@ function freeParameterIndex(target: object, key: string | symbol, handler: Handl
   return Math.max(handler.length, declared, ...decorated);
 }
 
-function validateOptions(options: SseConnectionOptions): void {
+function validateOptions(options: SseConnectionOptions<never>): void {
   if (typeof options !== 'object' || options === null) {
     throw new SseInvalidArgumentError(SseMessages.invalidOption('@SseConnection()', 'an object with a name', options));
   }
@@ -56,11 +56,14 @@ function validateOptions(options: SseConnectionOptions): void {
  * @example
  * ```ts
  * @Get('events')
- * @SseConnection({ name: 'events', group: (req) => req.query.room })
+ * @SseConnection<SseRequest>({
+ *   name: 'events',
+ *   group: (req) => (typeof req.query.room === 'string' ? req.query.room : undefined),
+ * })
  * open() {}
  * ```
  */
-export function SseConnection(options: SseConnectionOptions): MethodDecorator {
+export function SseConnection<TRequest = any>(options: SseConnectionOptions<TRequest>): MethodDecorator {
   validateOptions(options);
   return (target, key, descriptor: TypedPropertyDescriptor<any>) => {
     const handler = descriptor.value as Handler;

@@ -8,6 +8,7 @@ import {
   SseHub,
   SseInvalidArgumentError,
   SseModule,
+  type SseConnectionOptions,
   type SseEvent,
   type SseModuleOptions,
 } from '../../lib/index.js';
@@ -215,7 +216,7 @@ const routeCases: Array<[string, unknown, RegExp]> = [
 
 describe('validation table: @SseConnection() options', () => {
   it.each(routeCases)('%s → typed error at declaration', (_what, options, message) => {
-    const declare = () => SseConnection(bad(options));
+    const declare = () => SseConnection(bad<SseConnectionOptions>(options));
     expect(declare).toThrow(SseInvalidArgumentError);
     expect(declare).toThrow(message);
   });
