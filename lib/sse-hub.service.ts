@@ -6,13 +6,13 @@ import { SseSettings } from './config/sse-settings.js';
 import { SseCounters } from './delivery/sse-counters.js';
 import { SsePublisher } from './delivery/sse-publisher.js';
 import { assertIdentifier } from './addressing/identifiers.js';
-import { normalizeTarget, type NormalizedTarget } from './addressing/sse-target.js';
-import { assertBroadcastLevel } from './config/value-checks.js';
+import { identifierList, normalizeTarget, type NormalizedTarget } from './addressing/sse-target.js';
+import { assertBroadcastLevel, assertIntegerAtLeast } from './config/value-checks.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
-import type { SseEvent, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
+import type { SseEvent, SseJoinOptions, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
 import type { SseStats } from './interfaces/sse-stats.interface.js';
 import type { SseTransport } from './interfaces/sse-transport.interface.js';
@@ -76,6 +76,24 @@ export class SseHub {
     return this.transport.close(normalizeTarget(target));
   }
 
+  /**
+   * Adds every connection the target addresses, on every instance, to one
+   * group or several: sends to them reach those connections from the moment
+   * this resolves (with how many connections gained a group). Live
+   * connections only: a reconnect gets its route's `group` again, so record a
+   * join where that callback reads if it must outlive the connection.
+   */
+  async join(target: SseTarget, groups: string | readonly string[], options: SseJoinOptions = {}): Promise<number> {
+    const normalized = normalizeTarget(target);
+    const replay = options.replay === undefined ? 0 : assertIntegerAtLeast('join replay', options.replay, 0);
+    return this.transport.join(normalized, identifierList('group', groups) ?? [], { replay });
+  }
+
+  /** Takes every connection the target addresses out of groups; resolves with how many lost one. */
+  async leave(target: SseTarget, groups: string | readonly string[]): Promise<number> {
+    return this.transport.leave(normalizeTarget(target), identifierList('group', groups) ?? []);
+  }
+
   /** Names with at least one open global connection. */
   async names(): Promise<string[]> {
     return this.transport.names();
@@ -97,10 +115,13 @@ export class SseHub {
     return (await this.transport.names()).includes(wanted);
   }
 
-  /** True when a connection with the target's client id is open (the target must name a client id). */
+  /**
+   * True when a connection the target addresses is open: one with its client
+   * id, or any of its user's (the target must name a client id or a user).
+   */
   async exists(target: SseTarget): Promise<boolean> {
     const normalized = normalizeTarget(target);
-    if (!normalized.clientIds) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
+    if (!normalized.clientIds && !normalized.users) throw new SseInvalidArgumentError(SseMessages.existsNeedsClientId());
     return (await this.transport.count(normalized)) > 0;
   }
 
@@ -163,7 +184,9 @@ export class SseHub {
       const level = this.levelOf(name);
       const allowed =
         level === 'name' ||
+        // A user is one principal, like a client id.
         target.clientIds !== undefined ||
+        target.users !== undefined ||
         (level === 'group' && target.groups !== undefined);
       if (!allowed) return { name, level };
     }

@@ -7,8 +7,14 @@ export const SSE_LIFECYCLE_METADATA = 'sse:lifecycle';
 /** Default milliseconds between keep-alive comments on an idle connection. */
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
-/** Default number of events kept per name for `Last-Event-ID` replay. */
+/** Default number of events kept per topic (name, group, user or client id) for `Last-Event-ID` replay. */
 export const DEFAULT_HISTORY_SIZE = 1000;
+
+/** Default number of topics whose history is kept (least recently sent to forgotten first). */
+export const DEFAULT_HISTORY_MAX_TOPICS = 10_000;
+
+/** Default bytes of history kept in all (64 MiB); history is not unsent data and has a bound of its own. */
+export const DEFAULT_HISTORY_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Default milliseconds an event stays replayable (5 minutes). */
 export const DEFAULT_HISTORY_TTL_MS = 5 * 60_000;
@@ -30,6 +36,9 @@ export const MAX_IDENTIFIER_LENGTH = 256;
 
 /** Longest `Last-Event-ID` accepted from a client, and so the longest event id we send. */
 export const MAX_LAST_EVENT_ID_LENGTH = 1024;
+
+/** Longest `X-Sse-Group` response header value: proxies refuse large headers (`sse.open` data always lists every group). */
+export const MAX_GROUPS_HEADER_LENGTH = 1024;
 
 /** Longest period Node's timers hold (2^31 - 1 ms); longer ones fire after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;

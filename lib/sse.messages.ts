@@ -46,7 +46,11 @@ export const SseMessages = {
     `${PREFIX} option ${option} ${show(value)} is invalid: expected ${expected}.`,
   broadcastLevelViolated: (name: string, level: string) =>
     `${PREFIX} sending to name ${show(name)} needs ${level === 'group' ? 'a group or a client id' : 'a client id'} (broadcast level '${level}').`,
-  existsNeedsClientId: () => `${PREFIX} exists() needs a target with a clientId.`,
+  existsNeedsClientId: () => `${PREFIX} exists() needs a target with a clientId or a user.`,
+  joinOnLocal: (name: string) =>
+    `${PREFIX} a local connection of ${show(name)} cannot join or leave groups: it is not addressable (scope 'local').`,
+  tooManyConnectionsOfUser: (limit: number) =>
+    `${PREFIX} this user has ${limit} open connections already (maxConnectionsPerUser); close one first.`,
   connectionClosed: (name: string, clientId: string) =>
     `${PREFIX} the connection ${show(clientId)} of ${show(name)} is closed.`,
   unsupportedRouteMethod: (where: string, method: string) =>

@@ -9,44 +9,60 @@ export interface NormalizedTarget extends SseTransportTarget {
   readonly names: string[];
   readonly groups: string[] | undefined;
   readonly clientIds: string[] | undefined;
+  readonly users: string[] | undefined;
 }
 
 /** What addressing needs to know of a connection. */
 export interface SseAddressee {
   readonly name: string;
-  readonly group: string | undefined;
+  readonly groups: readonly string[];
   readonly clientId: string;
+  readonly user: string | undefined;
 }
 
-const toList = (kind: string, value: string | string[] | undefined): string[] | undefined => {
+/** One identifier or a list of them, checked, without repeats; undefined stays undefined. */
+export function identifierList(kind: string, value: string | readonly string[] | undefined): string[] | undefined {
   if (value === undefined) return undefined;
-  const list = Array.isArray(value) ? value : [value];
+  const list: readonly string[] = Array.isArray(value) ? value : [value as string];
   for (const item of list) assertIdentifier(kind, item);
   // Repeats are dropped once here, so that no recipient, history entry or
   // transport message ever counts a name, group or client id twice.
-  return list.length > 1 ? [...new Set(list)] : list;
-};
+  return list.length > 1 ? [...new Set(list)] : [...list];
+}
 
 /** Validates a target; throws `SseInvalidArgumentError` on anything malformed. */
 export function normalizeTarget(target: SseTarget): NormalizedTarget {
   if (typeof target !== 'object' || target === null) throw new SseInvalidArgumentError(SseMessages.missingTarget());
-  const names = toList('name', target.name);
+  const names = identifierList('name', target.name);
   if (!names || names.length === 0) {
     throw new SseInvalidArgumentError(names ? SseMessages.emptyNameList() : SseMessages.missingTarget());
   }
-  return { names, groups: toList('group', target.group), clientIds: toList('client id', target.clientId) };
+  return {
+    names,
+    groups: identifierList('group', target.group),
+    clientIds: identifierList('client id', target.clientId),
+    users: identifierList('user', target.user),
+  };
 }
 
 /**
- * The addressing rule (Pode's): a send reaches a connection when the target
- * lists its name, and — when given — its client id, and — when given — its
- * group. An empty list matches nobody. The registry's indexes only pick the
- * candidates this rule is applied to; history replay applies it as it is.
+ * The addressing rule (Pode's, narrowed by users): a send reaches a connection
+ * when the target lists its name, and — when given — its client id, its user,
+ * and at least one of its groups. An empty list matches nobody. The
+ * registry's indexes only pick candidates this rule agrees with; history
+ * replay applies it as it is.
  */
 export function isAddressedTo(target: SseTransportTarget, addressee: SseAddressee): boolean {
-  const { groups, clientIds } = target;
+  const { groups, clientIds, users } = target;
   if (!target.names.includes(addressee.name)) return false;
   if (clientIds && !clientIds.includes(addressee.clientId)) return false;
-  if (groups && (addressee.group === undefined || !groups.includes(addressee.group))) return false;
+  if (users && (addressee.user === undefined || !users.includes(addressee.user))) return false;
+  if (groups && !sharesAny(groups, addressee.groups)) return false;
   return true;
+}
+
+/** True when the two lists have an element in common. */
+function sharesAny(wanted: readonly string[], held: readonly string[]): boolean {
+  for (const item of held) if (wanted.includes(item)) return true;
+  return false;
 }

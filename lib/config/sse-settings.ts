@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  DEFAULT_HISTORY_MAX_BYTES,
+  DEFAULT_HISTORY_MAX_TOPICS,
   DEFAULT_HISTORY_SIZE,
   DEFAULT_HISTORY_TTL_MS,
   DEFAULT_KEEP_ALIVE_MS,
@@ -25,6 +27,7 @@ import {
 import type { SseBroadcastLevel, SseScope } from '../interfaces/sse-broadcast-level.type.js';
 import type { SseModuleOptions } from '../interfaces/sse-module-options.interface.js';
 import type { SseTransport } from '../interfaces/sse-transport.interface.js';
+import type { SseHistoryLimits } from '../history/sse-memory-history.js';
 
 function assertSigning(where: string, value: unknown): { secret: string; strict: boolean } {
   if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object with a secret', value));
@@ -46,12 +49,20 @@ function assertBroadcastLevels(where: string, value: unknown): Map<string, SseBr
   return levels;
 }
 
-function assertHistory(where: string, value: unknown): { size: number; ttl: number } {
-  if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object { size?, ttl? }', value));
-  const { size, ttl } = value;
+const HISTORY_KEYS = ['size', 'ttl', 'maxTopics', 'maxBytes'];
+
+function assertHistory(where: string, value: unknown): SseHistoryLimits {
+  if (!isPlainObject(value)) {
+    throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'an object { size?, ttl?, maxTopics?, maxBytes? }', value));
+  }
+  const unknown = Object.keys(value).find((key) => !HISTORY_KEYS.includes(key));
+  if (unknown !== undefined) throw new SseInvalidArgumentError(SseMessages.unknownOption(`history.${unknown}`, HISTORY_KEYS));
+  const { size, ttl, maxTopics, maxBytes } = value;
   return {
     size: size === undefined ? DEFAULT_HISTORY_SIZE : assertIntegerAtLeast('option history.size', size, 0),
     ttl: ttl === undefined ? DEFAULT_HISTORY_TTL_MS : assertPositiveInteger('option history.ttl', ttl),
+    maxTopics: maxTopics === undefined ? DEFAULT_HISTORY_MAX_TOPICS : assertPositiveInteger('option history.maxTopics', maxTopics),
+    maxBytes: maxBytes === undefined ? DEFAULT_HISTORY_MAX_BYTES : assertPositiveInteger('option history.maxBytes', maxBytes),
   };
 }
 
@@ -80,6 +91,7 @@ const OPTION_CHECKS = {
   broadcastLevels: assertBroadcastLevels,
   maxConnections: assertPositiveInteger,
   maxConnectionsPerName: assertPositiveInteger,
+  maxConnectionsPerUser: assertPositiveInteger,
   maxEventBytes: assertPositiveInteger,
   history: assertHistory,
   maxBufferedBytes: assertPositiveInteger,
@@ -114,8 +126,8 @@ export class SseSettings {
   readonly retry: number | undefined;
   readonly keepAliveMs: number;
   readonly signing: { secret: string; strict: boolean } | undefined;
-  /** Events kept per name for replay (0 = off) and for how many milliseconds. */
-  readonly history: { size: number; ttl: number };
+  /** Events kept per topic for replay (0 = off), for how many milliseconds, and the bounds of all of it. */
+  readonly history: SseHistoryLimits;
   readonly maxBufferedBytes: number;
   /** Unsent bytes over all connections above which the largest backlogs are dropped. */
   readonly maxTotalBufferedBytes: number;
@@ -127,6 +139,8 @@ export class SseSettings {
   readonly maxConnections: number | undefined;
   /** Open connections per name this instance accepts; undefined = no limit. */
   readonly maxConnectionsPerName: number | undefined;
+  /** Open connections per user this instance accepts; undefined = no limit. */
+  readonly maxConnectionsPerUser: number | undefined;
   /** Largest encoded event, in bytes; undefined = no limit. */
   readonly maxEventBytes: number | undefined;
   /** HTTP/1.1 chunks may go straight to the socket (see `Http1Channel`). */
@@ -143,8 +157,9 @@ export class SseSettings {
     this.broadcastLevels = opts.broadcastLevels ?? new Map();
     this.maxConnections = opts.maxConnections;
     this.maxConnectionsPerName = opts.maxConnectionsPerName;
+    this.maxConnectionsPerUser = opts.maxConnectionsPerUser;
     this.maxEventBytes = opts.maxEventBytes;
-    this.history = opts.history ?? { size: DEFAULT_HISTORY_SIZE, ttl: DEFAULT_HISTORY_TTL_MS };
+    this.history = opts.history ?? assertHistory('option history', {});
     this.maxBufferedBytes = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.maxTotalBufferedBytes = opts.maxTotalBufferedBytes ?? DEFAULT_MAX_TOTAL_BUFFERED_BYTES;
     this.stallTimeout = opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS;

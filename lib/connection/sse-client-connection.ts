@@ -4,6 +4,7 @@ import { encodeHeaderValue } from '../http/sse-incoming-request.js';
 import type { SseExchange } from '../http/sse-exchange.js';
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
+import { MAX_GROUPS_HEADER_LENGTH } from '../sse.constants.js';
 import type { SseBacklogHolder, SseBufferBudget } from './sse-buffer-budget.js';
 import type { SseCounters } from '../delivery/sse-counters.js';
 import type { SsePublisher } from '../delivery/sse-publisher.js';
@@ -11,7 +12,9 @@ import type { SseReplay } from '../history/sse-history.js';
 import type { SseScope } from '../interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from '../interfaces/sse-connection-info.interface.js';
-import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
+import { identifierList } from '../addressing/sse-target.js';
+import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import type { SseTransportConnection } from '../interfaces/sse-transport.interface.js';
 
 /** Why the server closed a connection; sent as `sse.close` data. */
@@ -20,7 +23,9 @@ export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
 /** Who a connection is, decided before its stream opens. */
 export interface SseConnectionIdentity {
   readonly name: string;
-  readonly group: string | undefined;
+  /** Its groups at open, in order, without repeats. */
+  readonly groups: readonly string[];
+  readonly user: string | undefined;
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
@@ -48,6 +53,18 @@ export interface SseConnectionHooks {
   opened(connection: SseClientConnection): void;
   /** Called once, when an open connection has closed for any reason. */
   closed(connection: SseClientConnection): void;
+  /**
+   * Called when an open connection's groups changed from `before`: it is
+   * re-indexed, announced, and (when asked) sent what it missed; resolves
+   * once every instance sees the change.
+   */
+  regrouped(connection: SseClientConnection, before: readonly string[], options: SseJoinOptions): Promise<void>;
+}
+
+/** A change of groups: whether it changed anything, and when every instance sees it. */
+export interface SseRegrouping {
+  readonly changed: boolean;
+  readonly announced: Promise<void>;
 }
 
 /** What a connection needs of the module: where it reports, what it counts, how a global send goes out, the memory budget. */
@@ -66,11 +83,14 @@ export interface SseConnectionServices {
  */
 export class SseClientConnection implements SseContext, SseOutboxSink, SseTransportConnection, SseBacklogHolder {
   readonly name: string;
-  readonly group: string | undefined;
+  readonly user: string | undefined;
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
   readonly connectedAt = new Date();
+  /** Set by the registry while it walks the members of several groups (each connection once). @internal */
+  visitMark = 0;
+  private currentGroups: readonly string[];
   /** Set on every write, cleared by the keep-alive sweep: a connection that stays clear gets a ping. */
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
@@ -98,7 +118,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     private readonly services: SseConnectionServices,
   ) {
     this.name = identity.name;
-    this.group = identity.group;
+    this.currentGroups = identity.groups;
+    this.user = identity.user;
     this.clientId = identity.clientId;
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
@@ -106,6 +127,16 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.checkEveryWrite = this.bufferLimit <= exchange.channel.highWaterMark;
     // 'close' fires when the client goes away, after our own end(), and after an end by anyone else.
     exchange.onClose(() => this.markClosed());
+  }
+
+  /** Its groups, in join order. */
+  get groups(): readonly string[] {
+    return this.currentGroups;
+  }
+
+  /** Its first group, if any (Pode's single group). */
+  get group(): string | undefined {
+    return this.currentGroups[0];
   }
 
   get isOpen(): boolean {
@@ -128,10 +159,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
       'X-Sse-Client-Id': encodeHeaderValue(this.clientId),
       'X-Sse-Name': encodeHeaderValue(this.name),
     };
-    if (this.group !== undefined) headers['X-Sse-Group'] = encodeHeaderValue(this.group);
+    if (this.groups.length > 0) headers['X-Sse-Group'] = groupsHeader(this.groups);
     if (this.settings.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
     this.exchange.writeHead(headers);
-    const opening = { clientId: this.clientId, name: this.name, group: this.group ?? null };
+    const opening: Record<string, unknown> = { clientId: this.clientId, name: this.name, group: this.group ?? null, groups: this.groups };
+    if (this.user !== undefined) opening.user = this.user;
     this.write(encodeProtocolFrame('sse.open', opening, this.settings.retry));
     // Replay and registration happen in this synchronous step (see SseConnectionHooks.opened).
     if (this.isOpen) this.services.hooks.opened(this);
@@ -246,6 +278,32 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.end('server');
   }
 
+  /** {@inheritDoc SseContext.join} */
+  async join(groups: string | readonly string[], options: SseJoinOptions = {}): Promise<void> {
+    await this.regroup('join', groups, options).announced;
+  }
+
+  /** {@inheritDoc SseContext.leave} */
+  async leave(groups: string | readonly string[]): Promise<void> {
+    await this.regroup('leave', groups, {}).announced;
+  }
+
+  /**
+   * Joins or leaves groups, here or for the cluster: the change is made at
+   * once (sends that follow see it); `announced` resolves once every
+   * instance's queries do. Nothing changes while pending or closed. @internal
+   */
+  regroup(change: 'join' | 'leave', groups: string | readonly string[], options: SseJoinOptions): SseRegrouping {
+    if (this.scope !== 'global') throw new SseInvalidArgumentError(SseMessages.joinOnLocal(this.name));
+    const listed = identifierList('group', groups) ?? [];
+    const before = this.currentGroups;
+    const after =
+      change === 'join' ? [...before, ...listed.filter((g) => !before.includes(g))] : before.filter((g) => !listed.includes(g));
+    if (this.state !== 'open' || after.length === before.length) return { changed: false, announced: Promise.resolve() };
+    this.currentGroups = after;
+    return { changed: true, announced: this.services.hooks.regrouped(this, before, options) };
+  }
+
   /** Sends `sse.close` with the reason (opening first if needed) and ends the response. */
   end(reason: SseCloseReason): void {
     this.finish(encodeProtocolFrame('sse.close', { reason }));
@@ -261,18 +319,25 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     if (this.state === 'pending') this.markClosed();
   }
 
-  /** Writes what a reconnecting client missed, or `sse.gap` when that is no longer known. @internal */
+  /**
+   * Writes what a reconnecting client missed: `sse.gap` first when a topic of
+   * its own lost events it needed, then every missed event still held. @internal
+   */
   resume(replay: SseReplay, lastEventId: string): void {
-    if (replay.kind === 'gap') {
-      this.write(encodeProtocolFrame('sse.gap', { lastEventId, oldestAvailableId: replay.oldestAvailableId }));
-      return;
-    }
+    const { lostTopics, oldestAvailableId } = replay;
+    if (lostTopics.length > 0) this.write(encodeProtocolFrame('sse.gap', { lastEventId, oldestAvailableId, topics: lostTopics }));
+    this.writeReplay(replay.frames);
+  }
+
+  /** Writes frames from history (a resume, or a join's backfill). @internal */
+  writeReplay(frames: readonly Buffer[]): void {
+    if (frames.length === 0) return;
     // The replay is bounded by the history, whose frames are shared: it may
     // exceed the slow-client limit once without counting as slowness.
     let bytes = 0;
-    for (const frame of replay.frames) bytes += frame.length;
+    for (const frame of frames) bytes += frame.length;
     this.bufferLimit += bytes;
-    for (const frame of replay.frames) this.write(frame);
+    for (const frame of frames) this.write(frame);
     void this.whenWritable().then(() => (this.bufferLimit = this.settings.maxBufferedBytes));
   }
 
@@ -291,8 +356,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
 
   /** A snapshot of the identity, safe to hand to user code. */
   info(): SseConnectionInfo {
-    const { name, group, clientId, scope, lastEventId, connectedAt } = this;
-    return { name, group, clientId, scope, lastEventId, connectedAt };
+    const { name, group, groups, user, clientId, scope, lastEventId, connectedAt } = this;
+    return { name, group, groups, user, clientId, scope, lastEventId, connectedAt };
   }
 
   /** Writes a last frame (opening first if needed) and ends the response, unless someone else ended it. */
@@ -331,4 +396,15 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.closeListeners = [];
     for (const listener of listeners) listener();
   }
+}
+
+/** The groups as `X-Sse-Group` carries them: comma-separated, each percent-encoded, as many as fit in 1 KB. */
+function groupsHeader(groups: readonly string[]): string {
+  let header = '';
+  for (const group of groups) {
+    const next = header === '' ? encodeHeaderValue(group) : `${header},${encodeHeaderValue(group)}`;
+    if (next.length > MAX_GROUPS_HEADER_LENGTH) break;
+    header = next;
+  }
+  return header;
 }

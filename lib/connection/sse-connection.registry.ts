@@ -6,39 +6,47 @@ import type { SseClientConnection, SseCloseReason } from './sse-client-connectio
 import type { SseTransport, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 import type { SseLifecycleEvent } from '../interfaces/sse-connection-info.interface.js';
 
+type Members = Set<SseClientConnection>;
+
+const addTo = (index: Map<string, Members>, key: string, connection: SseClientConnection) => {
+  let members = index.get(key);
+  if (!members) index.set(key, (members = new Set()));
+  members.add(connection);
+};
+
+// Empty sets are dropped, so that groups() lists only real groups and nothing is left behind.
+const removeFrom = (index: Map<string, Members>, key: string, connection: SseClientConnection) => {
+  const members = index.get(key);
+  if (members?.delete(connection) && members.size === 0) index.delete(key);
+};
+
 /** The global connections of one name, indexed for addressing without scanning. */
 class SseNameIndex {
-  readonly all = new Set<SseClientConnection>();
+  readonly all: Members = new Set();
   readonly byClientId = new Map<string, SseClientConnection>();
-  readonly byGroup = new Map<string, Set<SseClientConnection>>();
+  readonly byGroup = new Map<string, Members>();
+  readonly byUser = new Map<string, Members>();
 
   add(connection: SseClientConnection): void {
     this.all.add(connection);
     this.byClientId.set(connection.clientId, connection);
-    if (connection.group !== undefined) {
-      let members = this.byGroup.get(connection.group);
-      if (!members) this.byGroup.set(connection.group, (members = new Set()));
-      members.add(connection);
-    }
+    for (const group of connection.groups) addTo(this.byGroup, group, connection);
+    if (connection.user !== undefined) addTo(this.byUser, connection.user, connection);
   }
 
   delete(connection: SseClientConnection): void {
     this.all.delete(connection);
     if (this.byClientId.get(connection.clientId) === connection) this.byClientId.delete(connection.clientId);
-    if (connection.group !== undefined) {
-      const members = this.byGroup.get(connection.group);
-      members?.delete(connection);
-      // Empty groups are dropped so that groups() lists only real ones.
-      if (members?.size === 0) this.byGroup.delete(connection.group);
-    }
+    for (const group of connection.groups) removeFrom(this.byGroup, group, connection);
+    if (connection.user !== undefined) removeFrom(this.byUser, connection.user, connection);
   }
 }
 
 /**
  * Every open connection of this instance: the global ones indexed by
- * name → group / client id for addressing, and all of them (local too) for
- * keep-alive and shutdown. Announces global ones to the transport and emits
- * connect/disconnect events.
+ * name → client id / user / group for addressing, and all of them (local
+ * too) for keep-alive and shutdown. Announces global ones to the transport
+ * and emits connect/disconnect events.
  */
 @Injectable()
 export class SseConnectionRegistry {
@@ -48,6 +56,8 @@ export class SseConnectionRegistry {
   private readonly lifecycle = new Subject<SseLifecycleEvent>();
   readonly events$ = this.lifecycle.asObservable();
   private shuttingDown = false;
+  /** Marks connections already visited by the current walk (a connection in two listed groups counts once). */
+  private walk = 0;
 
   constructor(@Inject(SSE_TRANSPORT) private readonly transport: SseTransport) {}
 
@@ -87,15 +97,24 @@ export class SseConnectionRegistry {
     this.lifecycle.next({ type: 'disconnect', connection: connection.info() });
   }
 
+  /** Re-indexes an open global connection whose groups changed from `before` to its current ones. */
+  regroup(connection: SseClientConnection, before: readonly string[]): void {
+    const index = this.byName.get(connection.name);
+    if (!index?.all.has(connection)) return;
+    for (const group of before) if (!connection.groups.includes(group)) removeFrom(index.byGroup, group, connection);
+    for (const group of connection.groups) if (!before.includes(group)) addTo(index.byGroup, group, connection);
+  }
+
   /**
    * Calls `visit` once per connection the target addresses; returns how many.
-   * The indexes give exactly what `isAddressedTo` would for names and groups;
-   * a client id's connection is checked against it (its group may not match).
-   * The target's lists hold no repeats (see `normalizeTarget`).
+   * The most selective index gives the candidates (client ids, else users,
+   * else groups, else the whole name); each is checked against
+   * `isAddressedTo` only where the index alone does not answer for the
+   * whole target. The target's lists hold no repeats (see `normalizeTarget`).
    */
   forEachTarget(target: SseTransportTarget, visit: (connection: SseClientConnection) => void): number {
     let count = 0;
-    const { names, groups, clientIds } = target;
+    const { names, groups, clientIds, users } = target;
     for (const name of names) {
       const index = this.byName.get(name);
       if (!index) continue;
@@ -106,16 +125,18 @@ export class SseConnectionRegistry {
           visit(connection);
           count++;
         }
-      } else if (groups) {
-        for (const group of groups) {
-          const members = index.byGroup.get(group);
-          if (!members) continue;
-          for (const connection of members) visit(connection);
-          count += members.size;
+      } else if (users) {
+        for (const user of users) {
+          for (const connection of index.byUser.get(user) ?? []) {
+            if (groups && !isAddressedTo(target, connection)) continue;
+            visit(connection);
+            count++;
+          }
         }
+      } else if (groups) {
+        count += groups.length === 1 ? visitAll(index.byGroup.get(groups[0]), visit) : this.visitUnion(index.byGroup, groups, visit);
       } else {
-        for (const connection of index.all) visit(connection);
-        count += index.all.size;
+        count += visitAll(index.all, visit);
       }
     }
     return count;
@@ -158,4 +179,25 @@ export class SseConnectionRegistry {
   complete(): void {
     this.lifecycle.complete();
   }
+
+  /** Visits the members of several groups, each connection once. */
+  private visitUnion(byGroup: Map<string, Members>, groups: readonly string[], visit: (connection: SseClientConnection) => void): number {
+    const walk = ++this.walk;
+    let count = 0;
+    for (const group of groups) {
+      for (const connection of byGroup.get(group) ?? []) {
+        if (connection.visitMark === walk) continue;
+        connection.visitMark = walk;
+        visit(connection);
+        count++;
+      }
+    }
+    return count;
+  }
+}
+
+function visitAll(members: Members | undefined, visit: (connection: SseClientConnection) => void): number {
+  if (!members) return 0;
+  for (const connection of members) visit(connection);
+  return members.size;
 }

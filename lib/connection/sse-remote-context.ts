@@ -1,8 +1,9 @@
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
+import { identifierList } from '../addressing/sse-target.js';
 import type { SsePublisher } from '../delivery/sse-publisher.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
-import type { SseEvent } from '../interfaces/sse-event.interface.js';
+import type { SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type { SseTransport, SseTransportPeer, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 
 /**
@@ -12,7 +13,8 @@ import type { SseTransport, SseTransportPeer, SseTransportTarget } from '../inte
  */
 export class SseRemoteContext implements SseContext {
   readonly scope = 'global' as const;
-  readonly group: string | undefined;
+  readonly groups: readonly string[];
+  readonly user: string | undefined;
   readonly connectedAt: Date;
   readonly lastEventId: string | undefined;
   private readonly target: SseTransportTarget;
@@ -24,7 +26,8 @@ export class SseRemoteContext implements SseContext {
     private readonly publisher: SsePublisher,
     private readonly transport: SseTransport,
   ) {
-    this.group = peer.group;
+    this.groups = peer.groups;
+    this.user = peer.user;
     this.connectedAt = peer.connectedAt;
     this.lastEventId = peer.lastEventId;
     this.target = { names: [name], clientIds: [clientId] };
@@ -37,8 +40,23 @@ export class SseRemoteContext implements SseContext {
     if (delivered === 0) throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
   }
 
+  /** Its first group, as it was when the request found it. */
+  get group(): string | undefined {
+    return this.groups[0];
+  }
+
   /** {@inheritDoc SseContext.close} */
   async close(): Promise<void> {
     await this.transport.close(this.target);
+  }
+
+  /** {@inheritDoc SseContext.join} */
+  async join(groups: string | readonly string[], options: SseJoinOptions = {}): Promise<void> {
+    await this.transport.join(this.target, identifierList('group', groups) ?? [], options);
+  }
+
+  /** {@inheritDoc SseContext.leave} */
+  async leave(groups: string | readonly string[]): Promise<void> {
+    await this.transport.leave(this.target, identifierList('group', groups) ?? []);
   }
 }

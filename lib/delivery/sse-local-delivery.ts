@@ -4,7 +4,8 @@ import { SseSettings } from '../config/sse-settings.js';
 import { SseHistory } from '../history/sse-history.js';
 import { SseCounters } from './sse-counters.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
-import type { SseClientConnection, SseConnectionHooks } from '../connection/sse-client-connection.js';
+import type { SseClientConnection, SseConnectionHooks, SseRegrouping } from '../connection/sse-client-connection.js';
+import type { SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type {
   SseLocalConnections,
   SsePreparedEvents,
@@ -55,6 +56,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
       names: [...target.names],
       groups: target.groups && [...target.groups],
       clientIds: target.clientIds && [...target.clientIds],
+      users: target.users && [...target.users],
     };
     const sentAt = Date.now();
     const { ids, frames } = events;
@@ -66,10 +68,24 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     const { lastEventId } = connection;
     if (connection.scope === 'global' && lastEventId !== undefined) {
       const replay = this.history.since(connection, lastEventId);
-      this.counters.resumed(replay.kind === 'gap');
+      this.counters.resumed(replay.lostTopics.length > 0);
       connection.resume(replay, lastEventId);
     }
     if (connection.isOpen) this.registry.add(connection);
+  }
+
+  /** {@inheritDoc SseConnectionHooks.regrouped} */
+  async regrouped(connection: SseClientConnection, before: readonly string[], options: SseJoinOptions): Promise<void> {
+    this.registry.regroup(connection, before);
+    const joined = connection.groups.filter((group) => !before.includes(group));
+    const backfill = options.replay ?? 0;
+    if (backfill > 0) {
+      // Each event once, in send order, although a multi-group send sits in several groups' topics.
+      const frames = new Set<Buffer>();
+      for (const group of joined) for (const frame of this.history.recent(connection, group, backfill)) frames.add(frame);
+      connection.writeReplay([...frames]);
+    }
+    await this.transport.update(connection);
   }
 
   /** {@inheritDoc SseConnectionHooks.closed} */
@@ -82,6 +98,14 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     this.registry.forEachTarget(target, (connection) => closing.push(connection));
     for (const connection of closing) connection.end('server');
     return closing.length;
+  }
+
+  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): number {
+    return this.regroupAll(target, (connection) => connection.regroup('join', groups, options));
+  }
+
+  leave(target: SseTransportTarget, groups: readonly string[]): number {
+    return this.regroupAll(target, (connection) => connection.regroup('leave', groups, {}));
   }
 
   clientIds(target: SseTransportTarget): string[] {
@@ -100,6 +124,19 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
 
   count(target?: SseTransportTarget): number {
     return target === undefined ? this.registry.size : this.registry.forEachTarget(target, () => undefined);
+  }
+
+  /**
+   * Applies a group change to every local connection the target addresses;
+   * returns how many changed. The transport that asked waits for its own
+   * announcements before it answers.
+   */
+  private regroupAll(target: SseTransportTarget, change: (connection: SseClientConnection) => SseRegrouping): number {
+    const addressed: SseClientConnection[] = [];
+    this.registry.forEachTarget(target, (connection) => addressed.push(connection));
+    let changed = 0;
+    for (const connection of addressed) if (change(connection).changed) changed++;
+    return changed;
   }
 
   *connections(): Iterable<SseTransportConnection> {

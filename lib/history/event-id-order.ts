@@ -3,6 +3,9 @@ const GENERATED = /^[0-9a-z]{9}-[0-9a-z]{11}$/;
 // Redis stream ids: `<ms>-<seq>`, decimal.
 const STREAM_ID = /^(\d{1,16})-(\d{1,16})$/;
 
+/** True for an id that `compareEventIds` can order (one a generator made, not one the app chose). */
+export const isOrderedId = (id: string): boolean => GENERATED.test(id) || STREAM_ID.test(id);
+
 /**
  * Orders two event ids of the same generator: negative, zero or positive as
  * `a` was sent before, as, or after `b`. Undefined when they cannot be

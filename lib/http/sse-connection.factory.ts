@@ -1,4 +1,11 @@
-import { BadRequestException, Injectable, NotAcceptableException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  HttpStatus,
+  Injectable,
+  NotAcceptableException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { SseClientConnection, type SseConnectionIdentity, type SseConnectionServices, type SseConnectionSettings } from '../connection/sse-client-connection.js';
 import { SseConnectionLimits } from '../connection/sse-connection.limits.js';
 import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
@@ -9,6 +16,7 @@ import { SseCounters } from '../delivery/sse-counters.js';
 import { SseLocalDelivery } from '../delivery/sse-local-delivery.js';
 import { SsePublisher } from '../delivery/sse-publisher.js';
 import { isValidIdentifier } from '../addressing/identifiers.js';
+import { identifierList } from '../addressing/sse-target.js';
 import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE_QUERY } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
 import { SseError } from '../errors/sse.error.js';
@@ -48,14 +56,14 @@ export class SseConnectionFactory {
    * (the same checks and statuses, then the head alone: no stream, no
    * registration, the handler does not run); it gives no connection.
    */
-  create(request: object, response: object, options: SseConnectionOptions): SseClientConnection | undefined {
+  async create(request: object, response: object, options: SseConnectionOptions): Promise<SseClientConnection | undefined> {
     const exchange = createExchange(request, response, this.settings);
-    const identity = this.admit(exchange, options);
+    const identity = await this.admit(exchange, options);
     if (exchange.incoming.method === 'HEAD') {
       exchange.answerHead({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform' });
       return undefined;
     }
-    const release = this.limits.reserve(identity.name);
+    const release = this.limits.reserve(identity.name, identity.user);
     const connection = new SseClientConnection(identity, exchange, this.connectionSettings(options), this.services);
     // However it ends (client gone, closed, refused by the handler), its slot is free at once.
     connection.onClose(release);
@@ -73,7 +81,7 @@ export class SseConnectionFactory {
   }
 
   /** Everything a client sent is checked here, in the order a client can best act on. */
-  private admit(exchange: SseExchange, options: SseConnectionOptions): SseConnectionIdentity {
+  private async admit(exchange: SseExchange, options: SseConnectionOptions): Promise<SseConnectionIdentity> {
     const incoming = exchange.incoming;
     if (this.registry.isShuttingDown) throw new ServiceUnavailableException(SseMessages.shuttingDown());
     const accept = incoming.header('accept');
@@ -82,16 +90,21 @@ export class SseConnectionFactory {
     if ((method === 'GET' || method === 'HEAD') && hasBody(incoming)) throw new BadRequestException(SseMessages.bodyOnGet(method));
     const identity: SseConnectionIdentity = {
       name: options.name,
-      group: groupOf(incoming, options),
+      user: userOf(incoming, options),
       clientId: this.clientIdOf(incoming, options),
       scope: options.scope ?? this.settings.defaultScope,
       lastEventId: lastEventIdOf(incoming),
+      groups: await groupsOf(incoming, options),
     };
-    const refusal = this.limits.refusal(identity.name);
+    const refusal = this.limits.refusal(identity.name, identity.user);
+    if (refusal?.reason === 'user') {
+      // A limit that does not clear by itself: 429, which an EventSource does not poll.
+      throw new HttpException(refusal.message, HttpStatus.TOO_MANY_REQUESTS);
+    }
     if (refusal !== undefined) {
       // Exception filters keep headers already set on the raw response (Express and Fastify).
       exchange.setHeader('Retry-After', String(retryAfterSeconds(options.retry ?? this.settings.retry)));
-      throw new ServiceUnavailableException(refusal);
+      throw new ServiceUnavailableException(refusal.message);
     }
     return identity;
   }
@@ -127,10 +140,21 @@ export class SseConnectionFactory {
   }
 }
 
-function groupOf(incoming: SseIncomingRequest, options: SseConnectionOptions): string | undefined {
-  const group = typeof options.group === 'function' ? options.group(incoming.platformRequest) : options.group;
-  if (group !== undefined && !isValidIdentifier(group)) throw new BadRequestException(SseMessages.invalidIdentifier('group', group));
-  return group;
+/** The route's groups for this request, checked (400 for a bad derived one), in order, without repeats. */
+async function groupsOf(incoming: SseIncomingRequest, options: SseConnectionOptions): Promise<string[]> {
+  const given = typeof options.group === 'function' ? await options.group(incoming.platformRequest) : options.group;
+  try {
+    return identifierList('group', given) ?? [];
+  } catch (error) {
+    throw new BadRequestException((error as Error).message);
+  }
+}
+
+/** The route's user for this request, checked (400 for a bad one). */
+function userOf(incoming: SseIncomingRequest, options: SseConnectionOptions): string | undefined {
+  const user = options.user?.(incoming.platformRequest);
+  if (user !== undefined && !isValidIdentifier(user)) throw new BadRequestException(SseMessages.invalidIdentifier('user', user));
+  return user;
 }
 
 /** Whole seconds for `Retry-After`: the route's `retry` rounded up, at least 1. */

@@ -8,7 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Observable, of, type Subscription } from 'rxjs';
+import { from, Observable, of, switchMap, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
@@ -46,12 +46,17 @@ export class SseConnectionInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
     const http = context.switchToHttp();
-    const connection = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+    const created = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
     // A HEAD was answered with the head alone; platforms route it to the GET handler, which must not run.
-    if (!connection) return of(undefined);
+    return from(created).pipe(switchMap((connection) => (connection ? this.serve(connection, next) : of(undefined))));
+  }
 
-    // Nest never writes this response itself (see the decorator): the value
-    // emitted here only tells it that the request's work is over.
+  /**
+   * Runs the handler for a pending connection and streams what it produces.
+   * Nest never writes this response itself (see the decorator): the value
+   * emitted here only tells it that the request's work is over.
+   */
+  private serve(connection: SseClientConnection, next: CallHandler): Observable<void> {
     return new Observable<void>((subscriber) => {
       let detach: (() => void) | undefined;
       const finish = () => {

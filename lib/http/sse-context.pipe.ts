@@ -4,7 +4,7 @@ import { SseConnectionRegistry } from '../connection/sse-connection.registry.js'
 import { SseRemoteContext } from '../connection/sse-remote-context.js';
 import { SsePublisher } from '../delivery/sse-publisher.js';
 import { SseConnectionFactory } from './sse-connection.factory.js';
-import { SseIncomingRequest } from './sse-incoming-request.js';
+import { decodeHeaderValue, SseIncomingRequest } from './sse-incoming-request.js';
 import { connectionOf } from './connection-binding.js';
 import { isValidIdentifier } from '../addressing/identifiers.js';
 import { SSE_HEADERS } from '../sse.constants.js';
@@ -36,13 +36,16 @@ export class SseContextPipe implements PipeTransform<object, Promise<SseContext>
     const incoming = new SseIncomingRequest(request);
     const name = incoming.sseHeader(SSE_HEADERS.name);
     const clientId = incoming.sseHeader(SSE_HEADERS.clientId);
-    const group = incoming.sseHeader(SSE_HEADERS.group);
+    const group = incoming.header(SSE_HEADERS.group);
     if (name === undefined || clientId === undefined) throw new BadRequestException(SseMessages.missingReference());
     if (!isValidIdentifier(name)) throw new BadRequestException(SseMessages.invalidIdentifier('name', name));
-    if (group !== undefined && !isValidIdentifier(group)) throw new BadRequestException(SseMessages.invalidIdentifier('group', group));
+    // X-Sse-Group as the stream's head gave it: one group, or several comma-separated.
+    const groups = group?.split(',').map(decodeHeaderValue);
+    const badGroup = groups?.find((g) => !isValidIdentifier(g));
+    if (badGroup !== undefined) throw new BadRequestException(SseMessages.invalidIdentifier('group', badGroup));
     this.factory.verifyPresentedClientId(incoming, clientId);
     const connection = this.registry.find(name, clientId) ?? (await this.findElsewhere(name, clientId));
-    if (!connection || (group !== undefined && connection.group !== group)) {
+    if (!connection || (groups && !groups.every((g) => connection.groups.includes(g)))) {
       throw new NotFoundException(SseMessages.unknownConnection());
     }
     return connection;

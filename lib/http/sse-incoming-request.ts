@@ -7,9 +7,10 @@ export type NodeRequest = IncomingMessage | Http2ServerRequest;
 /** What the platforms' request objects (Express `Request`, Fastify `FastifyRequest`) carry beyond Node's. */
 type PlatformRequest = { raw?: NodeRequest; query?: unknown; ip?: string };
 
-// Visible ASCII except '%': such a value travels as it is. Anything else is
-// percent-encoded, '%' included, so that decoding is exact (`a%20b` stays `a%20b`).
-const PLAIN_HEADER_VALUE = /^[\x21-\x24\x26-\x7e]*$/;
+// Visible ASCII except '%' and ',': such a value travels as it is. Anything else is
+// percent-encoded, '%' included, so that decoding is exact (`a%20b` stays `a%20b`),
+// and ',' too, so that a list of values (`X-Sse-Group`) splits exactly.
+const PLAIN_HEADER_VALUE = /^[\x21-\x24\x26-\x2b\x2d-\x7e]*$/;
 
 /** A name, group or client id as it travels in an `X-Sse-*` header. */
 export function encodeHeaderValue(value: string): string {

@@ -1,5 +1,5 @@
 export type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
-export type { SseEvent, SseTarget, SseSendResult } from './sse-event.interface.js';
+export type { SseEvent, SseTarget, SseSendResult, SseJoinOptions } from './sse-event.interface.js';
 export type { SseConnectionOptions, SseRequest } from './sse-connection-options.interface.js';
 export type { SseConnectionInfo, SseLifecycleEvent } from './sse-connection-info.interface.js';
 export type { SseModuleOptions } from './sse-module-options.interface.js';

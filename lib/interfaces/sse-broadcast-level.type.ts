@@ -1,8 +1,8 @@
 /**
  * How widely a `send` to a name may reach (Pode's broadcast levels):
  * - `'name'`: any send, including to every client of the name (default);
- * - `'group'`: the send must name a group or a client id;
- * - `'clientId'`: the send must name a client id.
+ * - `'group'`: the send must name a group, a client id or a user;
+ * - `'clientId'`: the send must name a client id or a user.
  */
 export type SseBroadcastLevel = 'name' | 'group' | 'clientId';
 

@@ -4,8 +4,12 @@ import type { SseScope } from './sse-broadcast-level.type.js';
 export interface SseConnectionInfo {
   /** The name it is registered under. */
   readonly name: string;
-  /** Its group, if any. */
+  /** Its first group (`groups[0]`), if any; kept for Pode's single-group model. */
   readonly group: string | undefined;
+  /** Its groups, in join order (`[]` when none). They change with `join` / `leave`. */
+  readonly groups: readonly string[];
+  /** The user it belongs to (`@SseConnection({ user })`), if any. */
+  readonly user: string | undefined;
   /** Its client id (signed, `s:…`, when signing is enabled). */
   readonly clientId: string;
   /** `'global'` or `'local'`. */

@@ -40,13 +40,26 @@ export interface SseConnectionOptions<TRequest = any> {
   name: string;
   /** `'global'` (stays open, addressable) or `'local'` (closes when the handler is done). Default: the module's `defaultScope`. */
   scope?: SseScope;
-  /** A group (chat room, tenant), fixed or derived from the request; an invalid derived group answers 400. */
-  group?: string | ((request: TRequest) => string | undefined);
+  /**
+   * The groups (chat rooms, tenants) the connection starts in: fixed, or
+   * derived from the request at every (re)connect — e.g. a user's rooms from
+   * the database, since `join` / `leave` change live connections only. An
+   * invalid derived group answers 400.
+   */
+  group?: string | readonly string[] | ((request: TRequest) => string | readonly string[] | undefined | Promise<string | readonly string[] | undefined>);
+  /**
+   * The user the connection belongs to (e.g. `req.user.id` set by a guard),
+   * so that `send({ name, user })` reaches all of a user's tabs and devices.
+   * Client ids stay per connection: a user's second tab never replaces the first.
+   */
+  user?: (request: TRequest) => string | undefined;
   /** `retry:` sent on open, overriding the module's `retry`. */
   retry?: number;
   /**
-   * Derives the client id from the request (e.g. the user id). It wins over an
-   * id the client offers; it is signed when signing is enabled.
+   * Derives the client id from the request. It wins over an id the client
+   * offers; it is signed when signing is enabled. A second connection with the
+   * same id replaces the first (Pode's replace-on-reconnect): for "every tab
+   * of a user" use `user` instead.
    */
   clientId?: (request: TRequest) => string | undefined;
   /** Sends `Access-Control-Allow-Origin: *`. Default false: configure CORS with `app.enableCors()` instead. */

@@ -25,17 +25,30 @@ export interface SseEvent<T = unknown> {
 }
 
 /**
- * Who receives a send, resolved as Pode does: every name, then (when given) only
- * those client ids, then (when given) only clients in those groups.
- * An empty `group` or `clientId` array matches nobody.
+ * Who receives a send, resolved as Pode does and narrowed by users: every
+ * connection of the names, then (when given) only those client ids, only
+ * those users' connections, and only connections in at least one of those
+ * groups. An empty `group`, `clientId` or `user` array matches nobody.
  */
 export interface SseTarget {
   /** One name or several; required. */
-  name: string | string[];
-  /** Only clients in these groups. */
-  group?: string | string[];
+  name: string | readonly string[];
+  /** Only connections in at least one of these groups. */
+  group?: string | readonly string[];
   /** Only these client ids. */
-  clientId?: string | string[];
+  clientId?: string | readonly string[];
+  /** Only the connections of these users (`@SseConnection({ user })`), on every instance. */
+  user?: string | readonly string[];
+}
+
+/** Options of `SseHub.join` and `ctx.join`. */
+export interface SseJoinOptions {
+  /**
+   * Also sends the connection the last `replay` events of each group it joins
+   * (those addressed to it, in send order), without `id:` lines so that the
+   * browser's `Last-Event-ID` never moves backwards. Default 0: from now on only.
+   */
+  replay?: number;
 }
 
 /** What `SseHub.send` did. */

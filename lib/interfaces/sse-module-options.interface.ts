@@ -28,6 +28,13 @@ export interface SseModuleOptions {
   /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */
   maxConnectionsPerName?: number;
   /**
+   * Most connections per user (`@SseConnection({ user })`) this instance keeps
+   * open, e.g. tabs. One more gets `429` before any stream starts (an
+   * EventSource then stops: a limit that does not clear by itself must not be
+   * polled). Connections without a user do not count. Default: no limit.
+   */
+  maxConnectionsPerUser?: number;
+  /**
    * Largest encoded event (its whole frame, in UTF-8 bytes, not counting a
    * generated `id:` line). A larger event makes `send` throw
    * `SseEventTooLargeError` and nothing is sent. Default: no limit.
@@ -41,12 +48,17 @@ export interface SseModuleOptions {
    */
   transport?: SseTransport;
   /**
-   * `Last-Event-ID` replay: how many events are kept per name (default 1000;
-   * 0 turns history off) and for how many milliseconds (default 300000, 5 minutes).
-   * A client reconnecting within that window gets every event it missed;
-   * otherwise it gets `sse.gap`.
+   * `Last-Event-ID` replay. A send is kept in the most specific topics of its
+   * target: (name, client id) or (name, user) when it names them, else
+   * (name, group) per group, else (name). `size`: events kept per topic
+   * (default 1000; 0 turns history off); `ttl`: milliseconds an event stays
+   * replayable (default 300000, 5 minutes); `maxTopics`: topics kept (default
+   * 10000, least recently sent to forgotten first); `maxBytes`: frame bytes
+   * kept in all (default 67108864, 64 MiB; the largest topics lose their
+   * oldest events first). A client reconnecting gets every event of its
+   * topics it missed; a topic that lost some is named in `sse.gap`.
    */
-  history?: { size?: number; ttl?: number };
+  history?: { size?: number; ttl?: number; maxTopics?: number; maxBytes?: number };
   /**
    * Unsent bytes a connection may accumulate (a client that reads slower than
    * events are sent) before it is closed so that it cannot grow the server's

@@ -1,13 +1,17 @@
+import type { SseJoinOptions } from './sse-event.interface.js';
+
 /**
- * Who a send, close or query addresses, validated: every name, then (when
- * given) only those client ids, then (when given) only clients in those groups
- * (see `SseTarget`). An empty `groups` or `clientIds` list matches nobody.
- * No list holds a value twice: a transport passes targets on as it got them.
+ * Who a send, close or query addresses, validated: every connection of the
+ * names, narrowed (when given) to those client ids, those users, and those in
+ * at least one of the groups (see `SseTarget`, `isAddressedTo`). An empty list
+ * matches nobody. No list holds a value twice: a transport passes targets on
+ * as it got them.
  */
 export interface SseTransportTarget {
   readonly names: readonly string[];
   readonly groups?: readonly string[];
   readonly clientIds?: readonly string[];
+  readonly users?: readonly string[];
 }
 
 /**
@@ -38,7 +42,9 @@ export interface SsePreparedEvents<Id extends string | undefined = string> {
 /** A global connection open on this instance, as a transport sees it. */
 export interface SseTransportConnection {
   readonly name: string;
-  readonly group: string | undefined;
+  /** Its groups, in join order; they change (see `SseTransport.update`). */
+  readonly groups: readonly string[];
+  readonly user: string | undefined;
   readonly clientId: string;
   /** When it connected. */
   readonly connectedAt: Date;
@@ -50,7 +56,8 @@ export interface SseTransportConnection {
 
 /** An open global connection somewhere in the cluster, as `SseTransport.find` describes it. */
 export interface SseTransportPeer {
-  readonly group: string | undefined;
+  readonly groups: readonly string[];
+  readonly user: string | undefined;
   readonly connectedAt: Date;
   readonly lastEventId: string | undefined;
 }
@@ -74,6 +81,13 @@ export interface SseLocalConnections {
   readonly historyTtl: number;
   /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
   close(target: SseTransportTarget): number;
+  /**
+   * Adds the local connections the target addresses to `groups` (with the
+   * replay `options` asks for); returns how many gained a group.
+   */
+  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): number;
+  /** Takes the local connections the target addresses out of `groups`; returns how many lost one. */
+  leave(target: SseTransportTarget, groups: readonly string[]): number;
   /** Client ids of the local connections the target addresses. */
   clientIds(target: SseTransportTarget): string[];
   /** Names with a local global connection. */
@@ -135,10 +149,23 @@ export interface SseTransport {
   catchUp?(): Promise<void>;
   /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
   close(target: SseTransportTarget): Promise<number>;
+  /**
+   * Adds the connections the target addresses on every instance to `groups`,
+   * in order with sends (a send accepted after `join` resolved reaches them);
+   * resolves with how many gained a group, once every instance's presence shows it.
+   */
+  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number>;
+  /** Takes the connections the target addresses on every instance out of `groups`; resolves with how many lost one. */
+  leave(target: SseTransportTarget, groups: readonly string[]): Promise<number>;
   /** Announces a local global connection (called right before its `sse.open` is written). */
   register(connection: SseTransportConnection): void;
   /** Withdraws a local global connection that closed. */
   unregister(connection: SseTransportConnection): void;
+  /**
+   * Announces that a local connection's groups changed; resolves once every
+   * instance's queries see it (rejects with `SseTransportError` when it cannot).
+   */
+  update(connection: SseTransportConnection): Promise<void>;
   /** Names with at least one open global connection anywhere. */
   names(): Promise<string[]>;
   /** Groups with at least one open connection under `name` anywhere. */

@@ -1,5 +1,6 @@
 import { SseEventIds } from '../delivery/sse-event-ids.js';
 import { frameEvents } from '../delivery/sse-frame.encoder.js';
+import type { SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
   SseLocalConnections,
@@ -37,9 +38,18 @@ export class MemoryTransport implements SseTransport {
     return this.local?.close(target) ?? 0;
   }
 
+  async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
+    return this.local?.join(target, groups, options) ?? 0;
+  }
+
+  async leave(target: SseTransportTarget, groups: readonly string[]): Promise<number> {
+    return this.local?.leave(target, groups) ?? 0;
+  }
+
   // Presence is the local registry itself.
   register(_connection: SseTransportConnection): void {}
   unregister(_connection: SseTransportConnection): void {}
+  async update(_connection: SseTransportConnection): Promise<void> {}
 
   async names(): Promise<string[]> {
     return this.local?.names() ?? [];

@@ -154,7 +154,7 @@ describe.each(platforms)('wire format ($name)', (platform) => {
   });
 
   it('writes retry:, then sse.open with JSON identity, on open', async () => {
-    expect(client.raw.startsWith(`retry: 1500\nevent: sse.open\ndata: {"clientId":"${clientId}","name":"events","group":null}\n\n`)).toBe(true);
+    expect(client.raw.startsWith(`retry: 1500\nevent: sse.open\ndata: {"clientId":"${clientId}","name":"events","group":null,"groups":[]}\n\n`)).toBe(true);
     expect(client.retry).toBe(1500);
     const grouped = await pool.connect(`${t.url}/events?group=red`);
     expect(grouped.group).toBe('red');

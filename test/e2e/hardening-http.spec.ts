@@ -71,7 +71,7 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
     ['non-ASCII', 'é😀\u2028'],
   ])('an offered client id with %s is JSON-escaped in sse.open and percent-encoded in the header', async (_what, id) => {
     const client = await SseClient.open(`${t.url}/events?clientId=${encodeURIComponent(id)}`);
-    expect(await client.opened()).toEqual({ clientId: id, name: 'events', group: null });
+    expect(await client.opened()).toEqual({ clientId: id, name: 'events', group: null, groups: [] });
     expect(client.events).toHaveLength(1);
     const header = String(client.headers['x-sse-client-id']);
     expect(header === id || decodeURIComponent(header) === id).toBe(true);

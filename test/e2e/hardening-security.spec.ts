@@ -238,7 +238,7 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
     ])('a group with %s is JSON-escaped in sse.open, never breaking the frame', async (_what, room) => {
       const client = await SseClient.open(`${t.url}/rooms?room=${encodeURIComponent(room)}`);
       const open = await client.opened();
-      expect(open).toEqual({ clientId: expect.any(String), name: 'rooms', group: room });
+      expect(open).toEqual({ clientId: expect.any(String), name: 'rooms', group: room, groups: [room] });
       expect(client.events).toHaveLength(1);
       // Headers carry it too, as the raw visible ASCII or percent-encoded.
       const header = String(client.headers['x-sse-group']);

@@ -43,7 +43,7 @@ describe.each(platforms)('group and clientId callbacks ($name)', (platform) => {
     const client = await SseClient.open(`${t.url}/rooms?room=lobby`, {
       headers: { 'x-user': '42', 'x-test-id': `${platform.name}-1` },
     });
-    expect(await client.opened()).toEqual({ name: 'rooms', group: 'lobby', clientId: 'user-42' });
+    expect(await client.opened()).toEqual({ name: 'rooms', group: 'lobby', groups: ['lobby'], clientId: 'user-42' });
     expect(client.headers['x-sse-group']).toBe('lobby');
     expect(client.headers['x-sse-client-id']).toBe('user-42');
     client.close();

@@ -38,7 +38,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const { body } = await request(`${t.url}/events/client-id`);
     expect(body.clientId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     const client = await connect(`room=red&clientId=${encodeURIComponent(body.clientId)}`);
-    expect(await client.opened()).toEqual({ clientId: body.clientId, name: 'events', group: 'red' });
+    expect(await client.opened()).toEqual({ clientId: body.clientId, name: 'events', group: 'red', groups: ['red'] });
   });
 
   it('puts a page without a room in the lobby', async () => {

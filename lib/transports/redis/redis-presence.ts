@@ -1,4 +1,4 @@
-import { HEARTBEAT, REGISTER, UNREGISTER, type LuaScript } from './redis.scripts.js';
+import { HEARTBEAT, REGISTER, REGROUP, UNREGISTER, type LuaScript } from './redis.scripts.js';
 import type { SseTransportConnection } from '../../interfaces/sse-transport.interface.js';
 
 /** What the presence bookkeeping needs from the transport. */
@@ -20,6 +20,8 @@ interface Registration {
 }
 
 const HEARTBEAT_BATCH = 500;
+// Joins a connection's groups for the scripts (no identifier may contain it).
+const groupsArg = (connection: SseTransportConnection) => connection.groups.join('\x1e');
 // Tokens are unique per claim hash field only (the counter restarts with an empty Redis).
 const tokenKey = (name: string, clientId: string, token: string) => `${name}\x1f${clientId}\x1f${token}`;
 
@@ -34,6 +36,8 @@ export class RedisPresence {
   private readonly byToken = new Map<string, SseTransportConnection>();
   /** Claims replaced before their own answer arrived (the answer is still on its way). */
   private readonly replacedEarly = new Set<string>();
+  /** Group changes on their way to Redis (a cluster join answers once they are there). */
+  private readonly regroups = new Set<Promise<void>>();
 
   constructor(
     private readonly redis: RedisScriptRunner,
@@ -73,6 +77,26 @@ export class RedisPresence {
     }
   }
 
+  /**
+   * Tells Redis a connection's groups changed; resolves once it knows (a claim
+   * still on its way carries them itself). Rejects with `SseTransportError`.
+   */
+  update(connection: SseTransportConnection): Promise<void> {
+    const registration = this.registrations.get(connection);
+    if (!registration || registration.token === undefined) return Promise.resolve();
+    const groups = groupsArg(connection);
+    const sent = this.redis.run(REGROUP, [this.ttl, connection.name, connection.clientId, registration.token, groups]).then(() => undefined);
+    const tracked = sent.catch(() => undefined);
+    this.regroups.add(tracked);
+    void tracked.finally(() => this.regroups.delete(tracked));
+    return sent;
+  }
+
+  /** Resolves once every group change sent so far has reached Redis (or failed). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.regroups]);
+  }
+
   /** Renews this instance's presence (after a reconnect too: a Redis restarted empty learns every connection again). */
   renew(): void {
     const announced: Array<[SseTransportConnection, Registration]> = [];
@@ -86,7 +110,7 @@ export class RedisPresence {
         const batch = announced.slice(start, start + HEARTBEAT_BATCH);
         const args: Array<string | number> = [this.instanceId, this.ttl];
         for (const [connection, registration] of batch) {
-          args.push(connection.name, connection.clientId, connection.group ?? '', registration.token!, registration.details);
+          args.push(connection.name, connection.clientId, connection.user ?? '', groupsArg(connection), registration.token!, registration.details);
         }
         const lost = (await this.redis.run(HEARTBEAT, args)) as number[];
         for (const position of lost) {
@@ -99,9 +123,10 @@ export class RedisPresence {
   }
 
   private claim(connection: SseTransportConnection, registration: Registration): void {
-    const { name, clientId, group } = connection;
+    const { name, clientId } = connection;
     registration.claiming = true;
-    const args = [this.instanceId, this.ttl, name, clientId, group ?? '', registration.token ?? '', this.streamLength, registration.details];
+    const groups = groupsArg(connection);
+    const args = [this.instanceId, this.ttl, name, clientId, connection.user ?? '', groups, registration.token ?? '', this.streamLength, registration.details];
     const claimed = this.redis.run(REGISTER, args).then((answer) => {
       const [status, token] = answer as [string, string];
       if (status === 'lost') {
@@ -115,6 +140,8 @@ export class RedisPresence {
         connection.end('replaced');
       } else {
         this.byToken.set(tokenKey(name, clientId, token), connection);
+        // Groups that changed while the claim was on its way.
+        if (groupsArg(connection) !== groups) void this.update(connection).catch(() => undefined);
       }
     });
     // A claim that failed (Redis away) is sent again by the next renewal.

@@ -27,12 +27,13 @@ export function preparedOf(fields: Map<string, Buffer>): SsePreparedEvents {
 
 /** A target as the scripts read it (`cjson`): absent lists stay absent. */
 export function targetJson(target: SseTransportTarget): string {
-  return JSON.stringify({ n: target.names, g: target.groups, c: target.clientIds });
+  return JSON.stringify({ n: target.names, g: target.groups, c: target.clientIds, u: target.users });
 }
 
+/** A target read back from the event stream. */
 export function targetOf(json: string): SseTransportTarget {
-  const { n, g, c } = JSON.parse(json) as { n: string[]; g?: string[]; c?: string[] };
-  return { names: n, groups: g, clientIds: c };
+  const { n, g, c, u } = JSON.parse(json) as { n: string[]; g?: string[]; c?: string[]; u?: string[] };
+  return { names: n, groups: g, clientIds: c, users: u };
 }
 
 /** Orders two stream ids (`<ms>-<seq>`). */

@@ -6,10 +6,11 @@ import { SseInvalidArgumentError } from '../../errors/sse-invalid-argument.error
 import { SseMessages } from '../../sse.messages.js';
 import { assertPositiveInteger } from '../../config/value-checks.js';
 import { withinTime } from '../../utils/bounded-wait.js';
-import { CLOSE, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
+import { COMMAND, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
 import { preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
 import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
 import { RedisStreamReader } from './redis-stream.reader.js';
+import type { SseJoinOptions } from '../../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
   SseTransport,
@@ -49,12 +50,16 @@ export interface RedisTransportOptions {
 
 type Arg = string | Buffer | number;
 
-interface PendingClose {
+/** A close, join or leave waiting for every instance's answer (how many connections it changed there). */
+interface PendingCommand {
   expected: number;
   answered: number;
-  closed: number;
+  changed: number;
   done(): void;
 }
+
+/** The stream entry types of the commands that every instance answers. */
+type CommandType = 'c' | 'j' | 'l';
 
 const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
 
@@ -100,7 +105,7 @@ export class RedisTransport implements SseTransport {
   private replies: Redis | undefined;
   private local: SseLocalConnections | undefined;
   private readonly presence: RedisPresence;
-  private readonly pendingCloses = new Map<string, PendingClose>();
+  private readonly pendingCommands = new Map<string, PendingCommand>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -147,7 +152,7 @@ export class RedisTransport implements SseTransport {
       },
     }, () => local.historyTtl);
     this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.replies.on('message', (_channel: string, message: string) => this.onCloseAnswer(message));
+    this.replies.on('message', (_channel: string, message: string) => this.onCommandAnswer(message));
     this.commands.on('ready', () => this.renew());
 
     const started = Promise.all([
@@ -173,7 +178,7 @@ export class RedisTransport implements SseTransport {
     await bounded(Promise.allSettled([...this.inFlight]));
     if (this.commands?.status === 'ready') await bounded(this.run(LEAVE, [this.instanceId]));
     this.stopped = true;
-    for (const pending of this.pendingCloses.values()) pending.done();
+    for (const pending of this.pendingCommands.values()) pending.done();
     const stopping = this.reader?.stop(this.commandTimeout);
     for (const client of [this.readerClient, this.replies, this.commands]) client?.disconnect();
     await stopping;
@@ -226,27 +231,50 @@ export class RedisTransport implements SseTransport {
   }
 
   async close(target: SseTransportTarget): Promise<number> {
+    return this.command('c', target, [], 0);
+  }
+
+  async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
+    return this.command('j', target, groups, options.replay ?? 0);
+  }
+
+  async leave(target: SseTransportTarget, groups: readonly string[]): Promise<number> {
+    return this.command('l', target, groups, 0);
+  }
+
+  async update(connection: SseTransportConnection): Promise<void> {
+    await this.presence.update(connection);
+  }
+
+  /**
+   * Puts a close, join or leave in the event stream (in order with sends) and
+   * waits, bounded, for every instance's answer; resolves with the sum.
+   */
+  private async command(type: CommandType, target: SseTransportTarget, groups: readonly string[], replay: number): Promise<number> {
     const requestId = `${++this.requestSeq}`;
-    let pending!: PendingClose;
+    let pending!: PendingCommand;
     const answered = new Promise<void>((resolve) => {
-      pending = { expected: Infinity, answered: 0, closed: 0, done: resolve };
+      pending = { expected: Infinity, answered: 0, changed: 0, done: resolve };
     });
-    this.pendingCloses.set(requestId, pending);
+    this.pendingCommands.set(requestId, pending);
     try {
-      const instances = (await this.run(CLOSE, [
+      const instances = (await this.run(COMMAND, [
         this.deadline(),
         this.streamLength,
+        type,
         targetJson(target),
         this.instanceId,
         requestId,
+        groups.join('\x1e'),
+        replay,
       ])) as number;
       pending.expected = instances;
       if (pending.answered >= instances) pending.done();
       // Bounded: an instance that crashed a moment ago is still counted as alive.
       await withinTime(answered, this.closeTimeout);
-      return pending.closed;
+      return pending.changed;
     } finally {
-      this.pendingCloses.delete(requestId);
+      this.pendingCommands.delete(requestId);
     }
   }
 
@@ -273,12 +301,13 @@ export class RedisTransport implements SseTransport {
   async find(name: string, clientId: string): Promise<SseTransportPeer | undefined> {
     const found = (await this.run(QUERY, ['find', name, clientId])) as string | null;
     if (found === null) return undefined;
-    const [group, at, lastEventId] = found.split('\x1f');
+    const [user, groups, at, lastEventId] = found.split('\x1f');
     return {
-      group: group === '' ? undefined : group,
+      user: user === '' ? undefined : user,
+      groups: groups === '' ? [] : groups.split('\x1e'),
       connectedAt: new Date(Number(at)),
       // The id itself may hold anything but CR, LF and NUL: everything after its marker.
-      lastEventId: lastEventId === '' ? undefined : found.slice(group.length + at.length + 3),
+      lastEventId: lastEventId === '' ? undefined : found.slice(user.length + groups.length + at.length + 4),
     };
   }
 
@@ -363,11 +392,8 @@ export class RedisTransport implements SseTransport {
       const type = fields.get('t')?.toString();
       if (type === 's') {
         local.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
-      } else if (type === 'c') {
-        const closed = local.close(targetOf(fields.get('tg')!.toString()));
-        const from = fields.get('from')!.toString();
-        const requestId = fields.get('rid')!.toString();
-        this.background(this.commands!.publish(`${this.prefix}reply:${from}`, `${requestId} ${closed}`));
+      } else if (type === 'c' || type === 'j' || type === 'l') {
+        this.background(this.answer(type, fields, local));
       } else if (type === 'r') {
         this.presence.replaced(fields.get('n')!.toString(), fields.get('c')!.toString(), fields.get('tok')!.toString());
       }
@@ -376,12 +402,28 @@ export class RedisTransport implements SseTransport {
     }
   }
 
-  private onCloseAnswer(message: string): void {
-    const [requestId, closed] = message.split(' ');
-    const pending = this.pendingCloses.get(requestId);
+  /** Carries out a close, join or leave here, then tells the instance that asked how many connections it changed. */
+  private async answer(type: CommandType, fields: Map<string, Buffer>, local: SseLocalConnections): Promise<void> {
+    const target = targetOf(fields.get('tg')!.toString());
+    const groupList = fields.get('gs')!.toString();
+    const groups = groupList === '' ? [] : groupList.split('\x1e');
+    const changed =
+      type === 'c'
+        ? local.close(target)
+        : type === 'j'
+          ? local.join(target, groups, { replay: Number(fields.get('rp')!.toString()) })
+          : local.leave(target, groups);
+    // A join or leave is answered once its presence is in Redis, so that queries after it see it.
+    if (type !== 'c') await this.presence.settled();
+    await this.commands!.publish(`${this.prefix}reply:${fields.get('from')!.toString()}`, `${fields.get('rid')!.toString()} ${changed}`);
+  }
+
+  private onCommandAnswer(message: string): void {
+    const [requestId, changed] = message.split(' ');
+    const pending = this.pendingCommands.get(requestId);
     if (!pending) return;
     pending.answered++;
-    pending.closed += Number(closed);
+    pending.changed += Number(changed);
     if (pending.answered >= pending.expected) pending.done();
   }
 }
