@@ -146,7 +146,7 @@ export class SseClient {
   }
 
   /** The data of `sse.open`, JSON-decoded. */
-  async opened(): Promise<{ clientId: string; name: string; group: string | null }> {
+  async opened(): Promise<{ clientId: string; name: string; group: string | null; groups: string[]; user?: string }> {
     return JSON.parse((await this.next('sse.open')).data);
   }
 
