@@ -72,5 +72,14 @@ export const SseMessages = {
     `${PREFIX} Redis did not answer within ${ms * 5} ms at start-up; sends reject until it does.`,
   transportNotConnected: () => `${PREFIX} the transport is not connected (application not started, or shut down).`,
   transportFailed: (reason: string) => `${PREFIX} Redis did not accept the command: ${reason}.`,
+  redisTooOld: (version: string, major: number) =>
+    `${PREFIX} Redis ${version} is too old for RedisTransport: it needs Redis ${major} or later (sharded pub/sub, streams).`,
+  redisIsCluster: () =>
+    `${PREFIX} the Redis at url is a Redis Cluster node: use new RedisTransport({ cluster: [{ host, port }, …] }).`,
+  redisIsNotCluster: () => `${PREFIX} RedisTransport was given cluster nodes, but that Redis is not a cluster: use { url }.`,
+  notReplicated: (ms: number) =>
+    `${PREFIX} no replica confirmed the send within ${ms} ms (durability 'replicated'); it was applied on the master and may be lost by a failover.`,
+  partialSend: (names: readonly string[], reason: string) =>
+    `${PREFIX} the send went nowhere for name(s) ${names.map((n) => JSON.stringify(n)).join(', ')} (${reason}); it was delivered for the other names.`,
   transportEntryFailed: (reason: string) => `${PREFIX} an entry of the event stream could not be applied: ${reason}.`,
 } as const;

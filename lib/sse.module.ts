@@ -20,6 +20,7 @@ import { SseContextPipe } from './http/sse-context.pipe.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 import { MemoryTransport } from './transports/memory.transport.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
+import type { SseTransport } from './interfaces/sse-transport.interface.js';
 import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-options.interface.js';
 
 /**
@@ -56,18 +57,18 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
       useFactory: (settings: SseSettings) => settings.transport ?? new MemoryTransport(),
       inject: [SseSettings],
     },
-    // The default history; a cluster-wide transport provides its own.
+    // The transport's own history (Redis keeps it per topic), else this instance's memory.
     {
       provide: SseHistory,
       // A name's history is kept while it has connections here, and forgotten once it has neither those nor events.
-      useFactory: (settings: SseSettings, registry: SseConnectionRegistry) =>
-        new SseMemoryHistory(settings.history, (name) => registry.countOf(name) > 0),
-      inject: [SseSettings, SseConnectionRegistry],
+      useFactory: (settings: SseSettings, registry: SseConnectionRegistry, transport: SseTransport) =>
+        transport.history ?? new SseMemoryHistory(settings.history, (name) => registry.countOf(name) > 0),
+      inject: [SseSettings, SseConnectionRegistry, SSE_TRANSPORT],
     },
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.
-  exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher],
+  exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher, SseLocalDelivery],
 })
 export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(private readonly registry: SseConnectionRegistry) {

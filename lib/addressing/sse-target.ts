@@ -3,6 +3,7 @@ import { SseMessages } from '../sse.messages.js';
 import { assertIdentifier } from './identifiers.js';
 import type { SseTarget } from '../interfaces/sse-event.interface.js';
 import type { SseTransportTarget } from '../interfaces/sse-transport.interface.js';
+import type { SseReplayReader } from '../interfaces/sse-history.interface.js';
 
 /** A target with every list checked, without repeats (`undefined` = not given). */
 export interface NormalizedTarget extends SseTransportTarget {
@@ -12,13 +13,8 @@ export interface NormalizedTarget extends SseTransportTarget {
   readonly users: string[] | undefined;
 }
 
-/** What addressing needs to know of a connection. */
-export interface SseAddressee {
-  readonly name: string;
-  readonly groups: readonly string[];
-  readonly clientId: string;
-  readonly user: string | undefined;
-}
+/** What addressing needs to know of a connection (the same as a replay's reader). */
+export type SseAddressee = SseReplayReader;
 
 /** One identifier or a list of them, checked, without repeats; undefined stays undefined. */
 export function identifierList(kind: string, value: string | readonly string[] | undefined): string[] | undefined {

@@ -23,7 +23,7 @@ import type {
  */
 @Injectable()
 export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks, OnApplicationBootstrap, OnApplicationShutdown {
-  readonly historyTtl: number;
+  readonly historyLimits: { readonly size: number; readonly ttl: number };
 
   constructor(
     private readonly registry: SseConnectionRegistry,
@@ -32,7 +32,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     settings: SseSettings,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
-    this.historyTtl = settings.history.size === 0 ? 0 : settings.history.ttl;
+    this.historyLimits = { size: settings.history.size, ttl: settings.history.ttl };
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,7 +50,21 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     return this.registry.forEachTarget(target, (connection) => connection.write(frame));
   }
 
-  record(target: SseTransportTarget, events: SsePreparedEvents): void {
+  /**
+   * Before a global connection opens (its handler runs): the transport makes
+   * it reachable, and the history gets ready to replay what it missed.
+   * Nothing to wait for in memory.
+   */
+  prepare(connection: SseClientConnection): Promise<void> | undefined {
+    const attaching = this.transport.attach?.(connection);
+    const { lastEventId } = connection;
+    const preparing = lastEventId === undefined ? undefined : this.history.prepare?.(connection, lastEventId);
+    if (!attaching && !preparing) return undefined;
+    if (preparing) connection.onClose(() => this.history.release?.(connection));
+    return Promise.all([attaching?.then((detach) => connection.onClose(detach)), preparing]).then(() => undefined);
+  }
+
+  private record(target: SseTransportTarget, events: SsePreparedEvents): void {
     // A copy: the caller may reuse its arrays after send().
     const recorded: SseTransportTarget = {
       names: [...target.names],
@@ -60,7 +74,8 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     };
     const sentAt = Date.now();
     const { ids, frames } = events;
-    for (let i = 0; i < ids.length; i++) this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt });
+    const { orders } = events;
+    for (let i = 0; i < ids.length; i++) this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt, order: orders?.[i] });
   }
 
   /** {@inheritDoc SseConnectionHooks.opened} */
@@ -75,17 +90,21 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
   }
 
   /** {@inheritDoc SseConnectionHooks.regrouped} */
-  async regrouped(connection: SseClientConnection, before: readonly string[], options: SseJoinOptions): Promise<void> {
+  regrouped(connection: SseClientConnection, before: readonly string[], options: SseJoinOptions): Promise<void> {
     this.registry.regroup(connection, before);
-    const joined = connection.groups.filter((group) => !before.includes(group));
+    const announced = this.transport.update(connection);
     const backfill = options.replay ?? 0;
-    if (backfill > 0) {
-      // Each event once, in send order, although a multi-group send sits in several groups' topics.
-      const frames = new Set<Buffer>();
-      for (const group of joined) for (const frame of this.history.recent(connection, group, backfill)) frames.add(frame);
-      connection.writeReplay([...frames]);
+    if (backfill === 0) return announced;
+    const joined = connection.groups.filter((group) => !before.includes(group));
+    const recent = joined.map((group) => this.history.recent(connection, group, backfill));
+    // Each event once, although a multi-group send sits in several groups' topics.
+    const write = (lists: Buffer[][]) => connection.writeReplay([...new Set(lists.flat())]);
+    // Written at once when the history has it at hand, so it precedes any send that follows the join.
+    if (recent.every((frames): frames is Buffer[] => Array.isArray(frames))) {
+      write(recent);
+      return announced;
     }
-    await this.transport.update(connection);
+    return Promise.all([announced, Promise.all(recent)]).then(([, lists]) => write(lists));
   }
 
   /** {@inheritDoc SseConnectionHooks.closed} */
@@ -100,11 +119,11 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     return closing.length;
   }
 
-  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): number {
+  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
     return this.regroupAll(target, (connection) => connection.regroup('join', groups, options));
   }
 
-  leave(target: SseTransportTarget, groups: readonly string[]): number {
+  leave(target: SseTransportTarget, groups: readonly string[]): Promise<number> {
     return this.regroupAll(target, (connection) => connection.regroup('leave', groups, {}));
   }
 
@@ -127,16 +146,16 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
   }
 
   /**
-   * Applies a group change to every local connection the target addresses;
-   * returns how many changed. The transport that asked waits for its own
-   * announcements before it answers.
+   * Applies a group change to every local connection the target addresses,
+   * at once (sends that follow see it); resolves with how many changed once
+   * the transport has announced every change.
    */
-  private regroupAll(target: SseTransportTarget, change: (connection: SseClientConnection) => SseRegrouping): number {
+  private async regroupAll(target: SseTransportTarget, change: (connection: SseClientConnection) => SseRegrouping): Promise<number> {
     const addressed: SseClientConnection[] = [];
     this.registry.forEachTarget(target, (connection) => addressed.push(connection));
-    let changed = 0;
-    for (const connection of addressed) if (change(connection).changed) changed++;
-    return changed;
+    const changes = addressed.map(change).filter((regrouping) => regrouping.changed);
+    await Promise.all(changes.map((regrouping) => regrouping.announced));
+    return changes.length;
   }
 
   *connections(): Iterable<SseTransportConnection> {

@@ -1,56 +1,14 @@
-import type { SseAddressee } from '../addressing/sse-target.js';
-import type { SseTransportTarget } from '../interfaces/sse-transport.interface.js';
+export type {
+  SseHistory as SseHistoryContract,
+  SseHistoryEntry,
+  SseReplay,
+  SseReplayReader,
+  SseTopicRef,
+} from '../interfaces/sse-history.interface.js';
+import type { SseHistory as SseHistoryContract } from '../interfaces/sse-history.interface.js';
 
-/** One sent event as a history keeps it: encoded once, with who it was for. */
-export interface SseHistoryEntry {
-  /** The event's id (the caller's, or a generated one). */
-  readonly id: string;
-  /** The encoded frame of this one event (its `id:` line first), exactly the bytes live clients got. */
-  readonly frame: Buffer;
-  /** Whom the send addressed (names, groups, client ids, users), so replay can respect it. */
-  readonly target: SseTransportTarget;
-  /** When it was sent (ms since the epoch), for the time-to-live. */
-  readonly sentAt: number;
-}
-
-/** Who is asking for a replay: a reconnecting global connection (its groups as its route gives them now). */
-export type SseReplayReader = SseAddressee;
-
-/**
- * A topic of a connection, as `sse.gap` names it: its name's broadcasts
- * (`{ name }`), one of its groups, its user, or its own client id.
- */
-export type SseTopicRef = { readonly name: string } | { readonly group: string } | { readonly user: string } | { readonly clientId: string };
-
-/** What a reconnecting client gets. */
-export interface SseReplay {
-  /** Its topics that lost events it needed (`sse.gap` is sent first when any did). */
-  readonly lostTopics: readonly SseTopicRef[];
-  /** The oldest id its topics still hold, or null. */
-  readonly oldestAvailableId: string | null;
-  /** What it missed that is still held, in send order, each once. */
-  readonly frames: readonly Buffer[];
-}
-
-/**
- * Where sent events are kept for `Last-Event-ID` replay. A send is kept in the
- * most specific topics of its target — (name, client id) or (name, user) when
- * it names those, else (name, group) per group, else (name) — so busy rooms
- * cannot push a user's private events out of the window.
- *
- * Contract: `append` is called in send order, before the event is written to
- * any live connection; `since` is called synchronously while the reconnecting
- * connection registers, so every event is either in the replay or live, never
- * both and never neither.
- */
-export interface SseHistory {
-  /** Records one event in the topics of its target. */
-  append(entry: SseHistoryEntry): void;
-  /** What `reader` missed after `lastEventId`, from every topic it belongs to now. */
-  since(reader: SseReplayReader, lastEventId: string): SseReplay;
-  /** The last `count` events of `group` addressed to `reader`, oldest first, as frames without their `id:` line. */
-  recent(reader: SseReplayReader, group: string, count: number): Buffer[];
-}
+/** The `SseHistory` in use: the type, and its injection token. */
+export type SseHistory = SseHistoryContract;
 
 /** Injection token of the `SseHistory` in use. */
 export const SseHistory = Symbol('SseHistory');

@@ -229,7 +229,7 @@ export class SseMemoryHistory implements SseHistory {
   /** Drops a topic whole, remembering where its history ended. */
   private forget(key: string): void {
     const topic = this.topics.get(key)!;
-    while (topic.length > 0) this.release(topic.dropOldest());
+    while (topic.length > 0) this.letGo(topic.dropOldest());
     this.topics.delete(key);
     this.names.get(topic.name)!.topics--;
     const newest = topic.newestDropped;
@@ -243,7 +243,7 @@ export class SseMemoryHistory implements SseHistory {
   }
 
   private evict(topic: Topic, size: number, expiredBefore: number): void {
-    while (topic.length > size || (topic.length > 0 && topic.oldest!.sentAt < expiredBefore)) this.release(topic.dropOldest());
+    while (topic.length > size || (topic.length > 0 && topic.oldest!.sentAt < expiredBefore)) this.letGo(topic.dropOldest());
   }
 
   /** Over `maxBytes`: the largest topics lose their oldest events first, down to 90 % (so this runs rarely). */
@@ -253,13 +253,13 @@ export class SseMemoryHistory implements SseHistory {
     // First down to a fair share each, then (entries shared by topics free less) whatever it takes.
     for (const share of [Math.floor(goal / largestFirst.length), 0]) {
       for (const topic of largestFirst) {
-        while (this.bytes > goal && topic.length > 0 && topic.bytes > share) this.release(topic.dropOldest());
+        while (this.bytes > goal && topic.length > 0 && topic.bytes > share) this.letGo(topic.dropOldest());
       }
     }
   }
 
   /** One topic let go of `stored`; the last one frees it. */
-  private release(stored: Stored): void {
+  private letGo(stored: Stored): void {
     if (--stored.refs > 0) return;
     this.bytes -= stored.frame.length;
     if (this.ids.get(stored.id) === stored) this.ids.delete(stored.id);

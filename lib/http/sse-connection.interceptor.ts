@@ -1,6 +1,5 @@
 import {
   HttpException,
-  Inject,
   Injectable,
   Logger,
   type CallHandler,
@@ -13,11 +12,10 @@ import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
-import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
+import { SseLocalDelivery } from '../delivery/sse-local-delivery.js';
 import type { SseClientConnection } from '../connection/sse-client-connection.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
-import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 
 const isAsyncIterable = (value: unknown): value is AsyncIterable<unknown> =>
   typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
@@ -40,7 +38,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly factory: SseConnectionFactory,
-    @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
+    private readonly delivery: SseLocalDelivery,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -91,10 +89,9 @@ export class SseConnectionInterceptor implements NestInterceptor {
         });
         if (connection.isClosed) handler.unsubscribe();
       };
-      // A resuming client replays from this instance's history: with a cluster
-      // transport, first let it hold every send accepted elsewhere.
-      const catchingUp = connection.scope === 'global' && connection.lastEventId !== undefined ? this.transport.catchUp?.() : undefined;
-      if (catchingUp) void catchingUp.then(run);
+      // A global connection is made reachable (and its replay fetched) before its handler runs.
+      const preparing = connection.scope === 'global' ? this.delivery.prepare(connection) : undefined;
+      if (preparing) void preparing.then(run);
       else run();
       return () => handler?.unsubscribe();
     });

@@ -14,3 +14,4 @@ export type {
   SseTransportTarget,
 } from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';
+export type { SseHistory, SseHistoryEntry, SseReplay, SseReplayReader, SseTopicRef } from './sse-history.interface.js';

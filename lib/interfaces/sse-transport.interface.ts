@@ -1,18 +1,7 @@
+import type { SseTransportTarget } from './sse-transport-target.interface.js';
+export type { SseTransportTarget } from './sse-transport-target.interface.js';
 import type { SseJoinOptions } from './sse-event.interface.js';
-
-/**
- * Who a send, close or query addresses, validated: every connection of the
- * names, narrowed (when given) to those client ids, those users, and those in
- * at least one of the groups (see `SseTarget`, `isAddressedTo`). An empty list
- * matches nobody. No list holds a value twice: a transport passes targets on
- * as it got them.
- */
-export interface SseTransportTarget {
-  readonly names: readonly string[];
-  readonly groups?: readonly string[];
-  readonly clientIds?: readonly string[];
-  readonly users?: readonly string[];
-}
+import type { SseHistory } from './sse-history.interface.js';
 
 /**
  * One send (one event or several), validated and encoded once on the sending
@@ -37,6 +26,8 @@ export interface SsePreparedEvents<Id extends string | undefined = string> {
   readonly frames: readonly Buffer[];
   /** All frames in one buffer: what every live recipient gets, in one write. */
   readonly frame: Buffer;
+  /** Each event's place in its name's order, when the transport keeps one (Redis). */
+  readonly orders?: readonly string[];
 }
 
 /** A global connection open on this instance, as a transport sees it. */
@@ -75,19 +66,18 @@ export interface SseLocalConnections {
    * instance, with the ids the transport decided.
    */
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
-  /** Records a send in this instance's history only, writing nothing (sends from before this instance started). */
-  record(target: SseTransportTarget, events: SsePreparedEvents): void;
-  /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */
-  readonly historyTtl: number;
+  /** The module's history limits (events per topic, ms each stays), for a transport that keeps history itself. */
+  readonly historyLimits: { readonly size: number; readonly ttl: number };
   /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
   close(target: SseTransportTarget): number;
   /**
-   * Adds the local connections the target addresses to `groups` (with the
-   * replay `options` asks for); returns how many gained a group.
+   * Adds the local connections the target addresses to `groups` at once (with
+   * the replay `options` asks for); resolves with how many gained a group once
+   * the transport has announced each change.
    */
-  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): number;
-  /** Takes the local connections the target addresses out of `groups`; returns how many lost one. */
-  leave(target: SseTransportTarget, groups: readonly string[]): number;
+  join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number>;
+  /** Takes the local connections the target addresses out of `groups`; resolves with how many lost one. */
+  leave(target: SseTransportTarget, groups: readonly string[]): Promise<number>;
   /** Client ids of the local connections the target addresses. */
   clientIds(target: SseTransportTarget): string[];
   /** Names with a local global connection. */
@@ -142,11 +132,19 @@ export interface SseTransport {
    */
   publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number>;
   /**
-   * Optional. Resolves once this instance has delivered every send accepted
-   * before the call, so that a replay from its history misses nothing sent
-   * elsewhere (called before a reconnecting client's replay). Bounded; never rejects.
+   * Optional. Where sends are kept for replay when the transport keeps them
+   * itself (e.g. in Redis, per topic); the module then uses it instead of its
+   * in-memory history.
    */
-  catchUp?(): Promise<void>;
+  readonly history?: SseHistory;
+  /**
+   * Optional. Makes a global connection reachable before it opens (e.g.
+   * subscribes this instance to its topics): sends accepted after it resolves
+   * reach it. Resolves with a function that lets go of that when the
+   * connection closes. Never rejects (a transport that cannot reach its
+   * backend resolves, and the connection replays what it can).
+   */
+  attach?(connection: SseTransportConnection): Promise<() => void>;
   /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
   close(target: SseTransportTarget): Promise<number>;
   /**

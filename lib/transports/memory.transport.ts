@@ -39,11 +39,11 @@ export class MemoryTransport implements SseTransport {
   }
 
   async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
-    return this.local?.join(target, groups, options) ?? 0;
+    return (await this.local?.join(target, groups, options)) ?? 0;
   }
 
   async leave(target: SseTransportTarget, groups: readonly string[]): Promise<number> {
-    return this.local?.leave(target, groups) ?? 0;
+    return (await this.local?.leave(target, groups)) ?? 0;
   }
 
   // Presence is the local registry itself.

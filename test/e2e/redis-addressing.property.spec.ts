@@ -6,12 +6,11 @@ import { describeRedis, uniquePrefix, useRedis, type RedisServer } from '../supp
 
 /** This instance as the transport sees it: no connections of its own to deliver to here. */
 const noLocalConnections: SseLocalConnections = {
-  historyTtl: 0,
+  historyLimits: { size: 0, ttl: 1 },
   deliver: () => 0,
-  record: () => undefined,
   close: () => 0,
-  join: () => 0,
-  leave: () => 0,
+  join: async () => 0,
+  leave: async () => 0,
   clientIds: () => [],
   names: () => [],
   groups: () => [],

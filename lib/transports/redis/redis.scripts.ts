@@ -1,21 +1,16 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The Lua scripts of `RedisTransport`. Each runs atomically in Redis, on Redis's
- * clock (`TIME`), so presence expiry and claim order never depend on the
- * instances' clocks. Key layout (P = keyPrefix, SEP = "\x1f" and GSEP = "\x1e",
- * characters no name, group, user or client id may contain):
+ * The Lua scripts of `RedisTransport`. Each runs atomically on the shard of
+ * one name, on Redis's clock (`TIME`), and declares every key it touches
+ * (all of one name, under one hash tag: see redis-keys.ts). `ARGV[1]` is
+ * always the name's key base (`<prefix>{<name>}:`), from which channels are
+ * named. SEP (`\x1f`) and GSEP (`\x1e`) are characters no name, group, user
+ * or client id may contain.
  *
- * - `P events`               stream: every send (`t=s`), close (`t=c`), join (`t=j`), leave (`t=l`) and replacement (`t=r`), read by every instance
- * - `P seq`                  counter: the order of client id claims
- * - `P claim:<name>`         hash: client id → `<token>SEP<user or ''>SEP<groups joined by GSEP>SEP<connected at ms>SEP<'=' last event id, or ''>` (the claim in force)
- * - `P conn:<name>`          zset: client id → presence expiry (ms, Redis clock)
- * - `P grp:<name>SEP<group>` zset: client id → presence expiry
- * - `P usr:<name>SEP<user>`  zset: client id → presence expiry
- * - `P groups:<name>`        zset: group → latest expiry of its members
- * - `P names`                zset: name → latest expiry of its connections
- * - `P instances`            zset: instance id → presence expiry (who answers a close, join or leave)
- * - channel `P reply:<instance id>`: answers to that instance's close, join and leave requests
+ * A record (a send, or a close/join/leave/replacement) travels as one header
+ * line of JSON, `\n`, then the frames of its events back to back: the same
+ * bytes are published on the topics' channels and kept in their streams.
  */
 export interface LuaScript {
   readonly lua: string;
@@ -27,15 +22,25 @@ const script = (body: string): LuaScript => {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 };
 
-// ARGV[1] is always the key prefix.
 const PRELUDE = `
-local P = ARGV[1]
+local BASE = ARGV[1]
 local SEP = '\\31'
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
--- A claim's parts: token, user ('' = none), groups (GSEP-joined), details.
+local function id_of(s)
+  local ms, seq = string.match(s, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function cmp(a, b)
+  local am, as = id_of(a)
+  local bm, bs = id_of(b)
+  if am ~= bm then return am < bm and -1 or 1 end
+  if as ~= bs then return as < bs and -1 or 1 end
+  return 0
+end
+local function fmt(ms, seq) return string.format('%.0f-%.0f', ms, seq) end
 local function claim_of(v)
   local a = string.find(v, SEP, 1, true)
   local b = string.find(v, SEP, a + 1, true)
@@ -55,283 +60,370 @@ local function shares_any(wanted, held)
   for _, h in ipairs(held) do if includes(wanted, h) then return true end end
   return false
 end
-local function alive(key, now)
-  return redis.call('ZCOUNT', key, '(' .. now, '+inf')
-end
 local function live(key, now)
   return redis.call('ZRANGEBYSCORE', key, '(' .. now, '+inf')
 end
--- How many live members a presence set has; their ids are added to ids when given.
-local function members(key, now, ids)
-  if not ids then return alive(key, now) end
-  local m = live(key, now)
-  for _, id in ipairs(m) do ids[#ids + 1] = id end
-  return #m
-end
+local function member_key(kind, value) return BASE .. 'm:' .. kind .. ':' .. value end
 -- True when the claim of a live connection passes the target's user and group filters.
-local function passes(t, name, id)
-  local v = redis.call('HGET', P .. 'claim:' .. name, id)
+local function passes(t, id)
+  local v = redis.call('HGET', BASE .. 'claim', id)
   if not v then return false end
   local _, user, groups = claim_of(v)
   if t.u and not includes(t.u, user) then return false end
   if t.g and not shares_any(t.g, list_of(groups)) then return false end
   return true
 end
--- The addressing rule of sse-target.ts (isAddressedTo), over presence: the most
--- selective set gives the candidates, filtered where that set alone does not answer.
+-- The addressing rule of sse-target.ts (isAddressedTo) over one name's presence:
+-- the most selective set gives the candidates, filtered where that set alone does not answer.
 local function match(t, now, ids)
+  local candidates, filter = nil, false
+  if t.c then
+    candidates, filter = {}, (t.u or t.g) and true
+    for _, id in ipairs(t.c) do
+      local s = redis.call('ZSCORE', BASE .. 'conn', id)
+      if s and tonumber(s) > now then candidates[#candidates + 1] = id end
+    end
+  elseif t.u then
+    candidates, filter = {}, t.g and true
+    for _, user in ipairs(t.u) do
+      for _, id in ipairs(live(member_key('u', user), now)) do candidates[#candidates + 1] = id end
+    end
+  elseif t.g and #t.g ~= 1 then
+    candidates = {}
+    local seen = {}
+    for _, g in ipairs(t.g) do
+      for _, id in ipairs(live(member_key('g', g), now)) do
+        if not seen[id] then
+          seen[id] = true
+          candidates[#candidates + 1] = id
+        end
+      end
+    end
+  else
+    local key = t.g and member_key('g', t.g[1]) or BASE .. 'conn'
+    if not ids then return redis.call('ZCOUNT', key, '(' .. now, '+inf') end
+    candidates = live(key, now)
+  end
   local n = 0
-  local seenNames = {}
-  for _, name in ipairs(t.n) do
-    if not seenNames[name] then
-      seenNames[name] = true
-      local candidates, filter = nil, false
-      if t.c then
-        candidates, filter = {}, (t.u or t.g) and true
-        local ck = P .. 'conn:' .. name
-        for _, id in ipairs(t.c) do
-          local s = redis.call('ZSCORE', ck, id)
-          if s and tonumber(s) > now then candidates[#candidates + 1] = id end
-        end
-      elseif t.u then
-        candidates, filter = {}, t.g and true
-        for _, user in ipairs(t.u) do
-          for _, id in ipairs(live(P .. 'usr:' .. name .. SEP .. user, now)) do candidates[#candidates + 1] = id end
-        end
-      elseif t.g and #t.g ~= 1 then
-        candidates = {}
-        local seen = {}
-        for _, g in ipairs(t.g) do
-          for _, id in ipairs(live(P .. 'grp:' .. name .. SEP .. g, now)) do
-            if not seen[id] then
-              seen[id] = true
-              candidates[#candidates + 1] = id
-            end
-          end
-        end
-      elseif t.g then
-        n = n + members(P .. 'grp:' .. name .. SEP .. t.g[1], now, ids)
-      else
-        n = n + members(P .. 'conn:' .. name, now, ids)
-      end
-      for _, id in ipairs(candidates or {}) do
-        if not filter or passes(t, name, id) then
-          n = n + 1
-          if ids then ids[#ids + 1] = id end
-        end
-      end
+  for _, id in ipairs(candidates) do
+    if not filter or passes(t, id) then
+      n = n + 1
+      if ids then ids[#ids + 1] = id end
     end
   end
   return n
 end
-local function withdraw_group(name, id, group, now)
-  local gk = P .. 'grp:' .. name .. SEP .. group
-  redis.call('ZREM', gk, id)
-  if alive(gk, now) == 0 then redis.call('ZREM', P .. 'groups:' .. name, group) end
-end
-local function withdraw(name, id, user, groups, now)
-  redis.call('ZREM', P .. 'conn:' .. name, id)
-  for _, group in ipairs(groups) do withdraw_group(name, id, group, now) end
-  if user ~= '' then redis.call('ZREM', P .. 'usr:' .. name .. SEP .. user, id) end
-  if alive(P .. 'conn:' .. name, now) == 0 then redis.call('ZREM', P .. 'names', name) end
-end
-local function announce(name, id, user, groups, exp)
-  redis.call('ZADD', P .. 'conn:' .. name, exp, id)
-  for _, group in ipairs(groups) do
-    redis.call('ZADD', P .. 'grp:' .. name .. SEP .. group, exp, id)
-    redis.call('ZADD', P .. 'groups:' .. name, 'GT', exp, group)
-  end
-  if user ~= '' then redis.call('ZADD', P .. 'usr:' .. name .. SEP .. user, exp, id) end
-  redis.call('ZADD', P .. 'names', 'GT', exp, name)
-end
--- Writes a claim in force (token kept) with these groups, withdrawing from the groups it left.
-local function set_groups(name, id, token, user, groups, details, before, exp, now)
-  local kept = list_of(groups)
-  for _, group in ipairs(list_of(before)) do
-    if not includes(kept, group) then withdraw_group(name, id, group, now) end
-  end
-  redis.call('HSET', P .. 'claim:' .. name, id, token .. SEP .. user .. SEP .. groups .. SEP .. details)
-  announce(name, id, user, kept, exp)
-end
 `;
 
 /**
- * Claims (or, with a token, re-announces) a connection.
- * ARGV: P, instance id, ttl, name, client id, user ('' = none), groups (GSEP-joined), token ('' = new claim),
- * events maxlen, details (`<connected at ms>SEP<'=' last event id, or ''>`).
- * Returns {'ok', token} or {'lost', winner token} when a re-announced claim was taken meanwhile.
+ * Applies one instance's batch for one name, in order: sends (ids decided
+ * here, kept in their topics' streams, published on their topics' channels)
+ * and closes, joins and leaves (published on the name's channel). Nothing is
+ * written before every check passed, and a retry of an applied batch gets the
+ * first answer back (idempotent).
+ * KEYS: meta, done, drop hash, connections, claims, app ids (hash), app ids by age (zset),
+ *   then the streams and presence sets the batch names.
+ * ARGV: base, deadline ms, history size, trim slack, history ttl ms, ms to keep the answer,
+ *   op count, then per op:
+ *   's', target JSON, topic count, (topic, stream key index) per topic, event count, (own id or '', text) per event;
+ *   'c' | 'j' | 'l', target JSON, request id (JSON string), instance to answer (JSON string), groups JSON, replay count.
+ * Returns the answer: per op, how many connections a send addressed, or how many instances will answer a command.
  */
-export const REGISTER = script(`
-local instance, ttl, name, id, user, groups, token, maxlen, details = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
+export const SEND = script(`
+local done = redis.call('GET', KEYS[2])
+if done then return cjson.decode(done) end
 local now = now_ms()
-local ck = P .. 'claim:' .. name
-local prev = redis.call('HGET', ck, id)
-local prevToken, prevUser, prevGroups
-if prev then prevToken, prevUser, prevGroups = claim_of(prev) end
-if token == '' then
-  token = instance .. ':' .. redis.call('INCR', P .. 'seq')
-elseif prev and prevToken ~= token then
-  return {'lost', prevToken}
+if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE batch not accepted in time') end
+local size, slack, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+
+-- The epoch: it changes with the master (a failover may have lost acknowledged sends), so
+-- an id a client holds from before names an epoch the history can tell apart.
+local info = redis.call('INFO', 'replication')
+local rid = string.sub(string.match(info, 'master_replid:(%w+)'), 1, 8)
+local meta = redis.call('HMGET', KEYS[1], 'ms', 'seq', 'ep', 'rid')
+local last_ms, last_seq = tonumber(meta[1]) or 0, tonumber(meta[2]) or -1
+local ep = meta[3]
+if not ep then
+  ep = rid
+elseif meta[4] ~= rid then
+  redis.call('HSET', KEYS[1], 'pep', ep, 'plast', fmt(last_ms, math.max(last_seq, 0)))
+  ep = rid
 end
-if prev and prevToken ~= token then
-  withdraw(name, id, prevUser, list_of(prevGroups), now)
-  -- The earlier claim loses wherever it lives; its instance reads this in order with the sends.
-  redis.call('XADD', P .. 'events', 'MAXLEN', '~', maxlen, '*', 't', 'r', 'n', name, 'c', id, 'tok', prevToken)
+local function next_order()
+  if now > last_ms then last_ms, last_seq = now, 0 else last_seq = last_seq + 1 end
+  return fmt(last_ms, last_seq)
 end
-set_groups(name, id, token, user, groups, details, (prev and prevToken == token) and prevGroups or '', now + ttl, now)
--- Lazy clean-up of connections whose instance stopped renewing them.
-local expired = redis.call('ZRANGEBYSCORE', P .. 'conn:' .. name, '-inf', now, 'LIMIT', 0, 100)
-for _, old in ipairs(expired) do
-  local v = redis.call('HGET', ck, old)
-  if v then
-    local _, u, g = claim_of(v)
-    redis.call('HDEL', ck, old)
-    withdraw(name, old, u, list_of(g), now)
-  else
-    redis.call('ZREM', P .. 'conn:' .. name, old)
+-- Checked before anything is written: a stream ahead of the sequence (it cannot happen, but an
+-- XADD refused halfway would leave a half-applied batch) moves the sequence past it.
+for k = 8, #KEYS do
+  if string.sub(KEYS[k], #BASE + 1, #BASE + 2) == 's:' then
+    local top = redis.call('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)[1]
+    if top then
+      local ms, seq = id_of(top[1])
+      if ms > last_ms or (ms == last_ms and seq > last_seq) then last_ms, last_seq = ms, seq end
+    end
   end
 end
-return {'ok', token}
+
+local answers = {}
+local i = 8
+for op = 1, tonumber(ARGV[7]) do
+  local kind = ARGV[i]
+  if kind == 's' then
+    local target = ARGV[i + 1]
+    local ntopics = tonumber(ARGV[i + 2])
+    local topics_at = i + 3
+    local j = topics_at + 2 * ntopics
+    local nevents = tonumber(ARGV[j])
+    local ids, orders, lens, frames = {}, {}, {}, {}
+    for e = 1, nevents do
+      local own, text = ARGV[j + 2 * e - 1], ARGV[j + 2 * e]
+      local order = next_order()
+      local id = own ~= '' and own or (order .. '.' .. ep)
+      if own ~= '' then
+        -- An id the app chose is found again by lookup (for as long as history keeps events).
+        redis.call('HSET', KEYS[6], own, order)
+        redis.call('ZADD', KEYS[7], now, own)
+      end
+      local frame = 'id: ' .. id .. '\\n' .. text
+      ids[e], orders[e], lens[e], frames[e] = id, order, #frame, frame
+    end
+    local o = orders[nevents]
+    local header = '{"t":"s","o":"' .. o .. '","os":' .. cjson.encode(orders) .. ',"ids":' .. cjson.encode(ids) ..
+      ',"len":[' .. table.concat(lens, ',') .. '],"tg":' .. target .. '}'
+    local body = table.concat(frames)
+    local payload = header .. '\\n' .. body
+    for k = 0, ntopics - 1 do
+      local topic, key = ARGV[topics_at + 2 * k], KEYS[tonumber(ARGV[topics_at + 2 * k + 1])]
+      if size > 0 then
+        redis.call('XADD', key, o, 'h', header, 'f', body)
+        redis.call('PEXPIRE', key, ttl * 2)
+        local len = redis.call('XLEN', key)
+        if len > size + slack then
+          local extra = redis.call('XRANGE', key, '-', '+', 'COUNT', len - size)
+          local newest = extra[#extra][1]
+          local ms, seq = id_of(newest)
+          redis.call('XTRIM', key, 'MINID', fmt(ms, seq + 1))
+          redis.call('HSET', KEYS[3], topic, newest)
+        end
+      else
+        redis.call('HSET', KEYS[3], topic, o)
+      end
+      redis.call('SPUBLISH', BASE .. 'ch:' .. topic, payload)
+    end
+    if size == 0 or ntopics > 0 then redis.call('PEXPIRE', KEYS[3], ttl * 2) end
+    answers[op] = match(cjson.decode(target), now, nil)
+    i = j + 2 * nevents + 1
+  else
+    -- Built from the JSON the sender made: cjson would turn an empty list into an object.
+    local header = '{"t":"' .. kind .. '","tg":' .. ARGV[i + 1] .. ',"rid":' .. ARGV[i + 2] .. ',"from":' .. ARGV[i + 3] ..
+      ',"gs":' .. ARGV[i + 4] .. ',"rp":' .. tonumber(ARGV[i + 5]) .. '}'
+    answers[op] = redis.call('SPUBLISH', BASE .. 'ch:n', header .. '\\n')
+    i = i + 6
+  end
+end
+if redis.call('EXISTS', KEYS[7]) == 1 then
+  for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', now - ttl, 'LIMIT', 0, 256)) do redis.call('HDEL', KEYS[6], old) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - ttl)
+  redis.call('PEXPIRE', KEYS[6], ttl * 2)
+  redis.call('PEXPIRE', KEYS[7], ttl * 2)
+end
+redis.call('HSET', KEYS[1], 'ms', last_ms, 'seq', last_seq, 'ep', ep, 'rid', rid)
+redis.call('PEXPIRE', KEYS[1], math.max(ttl * 2, 86400000))
+redis.call('SET', KEYS[2], cjson.encode(answers), 'PX', ARGV[6])
+return answers
 `);
 
 /**
- * Changes the groups of a claim still in force. ARGV: P, ttl, name, client id, token, groups (GSEP-joined).
- * Returns 1, or 0 when another claim took it.
+ * What a reconnecting connection missed, from its topics' streams.
+ * KEYS: meta, drop hash, app ids (hash), then one stream per topic (in the order of the topics in ARGV).
+ * ARGV: base, history size, history ttl ms, position kind ('o': an id this transport made,
+ *   'a': an id the app chose, 'x': none known, 'r': an order id as it is), position order id ('ms-seq'), position epoch,
+ *   the app's id, topic count, topics.
+ * Returns {position order id or '', per topic: {lost (0/1), entries as {stream id, header, frames}...}}.
  */
-export const REGROUP = script(`
-local ttl, name, id, token, groups = tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local prev = redis.call('HGET', P .. 'claim:' .. name, id)
-if not prev then return 0 end
-local prevToken, user, before, details = claim_of(prev)
-if prevToken ~= token then return 0 end
+export const REPLAY = script(`
+local size, ttl = tonumber(ARGV[2]), tonumber(ARGV[3])
+local kind, pos, pep_given, app_id = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local ntopics = tonumber(ARGV[8])
 local now = now_ms()
-set_groups(name, id, token, user, groups, details, before, now + ttl, now)
-return 1
+local minid = string.format('%.0f-0', now - ttl)
+local meta = redis.call('HMGET', KEYS[1], 'ep', 'pep', 'plast', 'ms', 'seq')
+-- 'r': a catch-up from an order id this instance handed on, whatever the epoch.
+if kind == 'r' then
+  kind, pep_given = 'o', meta[1]
+end
+-- Up to date: nothing was sent to the name since, even when its topics expired meanwhile.
+if kind == 'o' and pep_given == meta[1] and meta[4] and cmp(pos, fmt(tonumber(meta[4]), tonumber(meta[5]))) >= 0 then
+  local empty = { pos }
+  for k = 1, ntopics do empty[#empty + 1] = { 0, {} } end
+  return empty
+end
+if kind == 'o' then
+  -- An id of a retired epoch is trusted up to that epoch's last id; past it, or of an unknown epoch, it is not.
+  if pep_given ~= meta[1] and not (pep_given == meta[2] and cmp(pos, meta[3]) <= 0) then kind = 'x' end
+elseif kind == 'a' then
+  local order = redis.call('HGET', KEYS[3], app_id)
+  if order then kind, pos = 'o', order else kind = 'x' end
+end
+local result = { kind == 'o' and pos or '' }
+for k = 1, ntopics do
+  local key = KEYS[3 + k]
+  local lost, entries = 0, {}
+  if redis.call('EXISTS', key) == 0 then
+    -- Missing: never written, or idle for twice the ttl (a write refreshes its expiry), so
+    -- nothing was written after a position younger than that.
+    local ms = id_of(pos ~= '' and pos or '0-0')
+    if kind ~= 'o' or ms < now - 2 * ttl then lost = 1 end
+  else
+    local got
+    if kind == 'o' then
+      got = redis.call('XREVRANGE', key, '+', '(' .. pos, 'COUNT', size + 1)
+      if #got > size then
+        lost = 1
+        got[#got] = nil
+      end
+      local dropped = redis.call('HGET', KEYS[2], ARGV[8 + k])
+      if dropped and cmp(dropped, pos) > 0 then lost = 1 end
+    else
+      lost = 1
+      got = redis.call('XREVRANGE', key, '+', '-', 'COUNT', size)
+    end
+    for _, entry in ipairs(got) do
+      if cmp(entry[1], minid) < 0 then
+        lost = 1
+      else
+        entries[#entries + 1] = entry[1]
+        entries[#entries + 1] = entry[2][2]
+        entries[#entries + 1] = entry[2][4]
+      end
+    end
+  end
+  result[#result + 1] = { lost, entries }
+end
+return result
 `);
 
 /**
- * Renews this instance's presence and its connections'.
- * ARGV: P, instance id, ttl, then (name, client id, user, groups, token, details) per connection.
- * Returns the 1-based positions of connections whose claim another connection took.
+ * The newest entries of one topic (a join's replay). KEYS: the stream. ARGV: base, count, ttl ms.
+ * Returns {stream id, header, frames}..., newest first.
  */
-export const HEARTBEAT = script(`
+export const RECENT = script(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+local minid = string.format('%.0f-0', now_ms() - tonumber(ARGV[3]))
+return redis.call('XREVRANGE', KEYS[1], '+', minid, 'COUNT', tonumber(ARGV[2]))
+`);
+
+/**
+ * Presence of one name, in a batch: claims, renewals, withdrawals and group changes.
+ * KEYS: claims, connections, groups, then the member sets the batch names.
+ * ARGV: base, instance id, presence ttl ms, op count, then per op:
+ *   'claim', client id, user, groups (GSEP), token ('' = new), details;
+ *   'renew', client id, user, groups, token, details;
+ *   'drop', client id, token;
+ *   'regroup', client id, token, groups.
+ * A later claim of a client id wins: the earlier one's instance hears a replacement on the
+ * name's channel. Returns per op: {status, token} for claims ('ok' or 'lost'), 1/0 otherwise.
+ */
+export const PRESENCE = script(`
 local instance, ttl = ARGV[2], tonumber(ARGV[3])
 local now = now_ms()
 local exp = now + ttl
-redis.call('ZADD', P .. 'instances', exp, instance)
-redis.call('ZREMRANGEBYSCORE', P .. 'instances', '-inf', now)
-local lost = {}
-local i = 4
-while i <= #ARGV do
-  local name, id, user, groups, token, details = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local prev = redis.call('HGET', P .. 'claim:' .. name, id)
-  local prevToken, _, prevGroups
-  if prev then prevToken, _, prevGroups = claim_of(prev) end
-  if prev and prevToken ~= token then
-    lost[#lost + 1] = (i - 4) / 6 + 1
-  else
-    -- Missing after a Redis restart without persistence: announced again, with the groups it has now.
-    set_groups(name, id, token, user, groups, details, prevGroups or '', exp, now)
+local function announce(id, user, groups)
+  redis.call('ZADD', KEYS[2], exp, id)
+  for _, g in ipairs(groups) do
+    redis.call('ZADD', member_key('g', g), exp, id)
+    redis.call('ZADD', KEYS[3], 'GT', exp, g)
+    redis.call('PEXPIRE', member_key('g', g), ttl * 2)
   end
-  i = i + 6
+  if user ~= '' then
+    redis.call('ZADD', member_key('u', user), exp, id)
+    redis.call('PEXPIRE', member_key('u', user), ttl * 2)
+  end
 end
-return lost
-`);
-
-/** Withdraws a connection if its claim is still in force. ARGV: P, name, client id, token. Returns 1 or 0. */
-export const UNREGISTER = script(`
-local name, id, token = ARGV[2], ARGV[3], ARGV[4]
-local ck = P .. 'claim:' .. name
-local prev = redis.call('HGET', ck, id)
-if not prev then return 0 end
-local prevToken, user, groups = claim_of(prev)
-if prevToken ~= token then return 0 end
-redis.call('HDEL', ck, id)
-withdraw(name, id, user, list_of(groups), now_ms())
-return 1
-`);
-
-/** Removes this instance from those that answer closes. ARGV: P, instance id. */
-export const LEAVE = script(`
-redis.call('ZREM', P .. 'instances', ARGV[2])
-return 1
+local function withdraw(id, user, groups)
+  redis.call('ZREM', KEYS[2], id)
+  for _, g in ipairs(groups) do
+    local key = member_key('g', g)
+    redis.call('ZREM', key, id)
+    if redis.call('ZCOUNT', key, '(' .. now, '+inf') == 0 then redis.call('ZREM', KEYS[3], g) end
+  end
+  if user ~= '' then redis.call('ZREM', member_key('u', user), id) end
+end
+local function set_claim(id, token, user, groups, details, before)
+  local kept = list_of(groups)
+  for _, g in ipairs(list_of(before)) do
+    if not includes(kept, g) then withdraw(id, '', { g }) end
+  end
+  redis.call('HSET', KEYS[1], id, token .. SEP .. user .. SEP .. groups .. SEP .. details)
+  announce(id, user, kept)
+end
+local answers = {}
+local i = 5
+for op = 1, tonumber(ARGV[4]) do
+  local kind, id = ARGV[i], ARGV[i + 1]
+  local prev = redis.call('HGET', KEYS[1], id)
+  local prev_token, prev_user, prev_groups
+  if prev then prev_token, prev_user, prev_groups = claim_of(prev) end
+  if kind == 'claim' or kind == 'renew' then
+    local user, groups, token, details = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    if kind == 'claim' and token == '' then token = instance .. ':' .. redis.call('HINCRBY', KEYS[1], SEP, 1) end
+    if prev and prev_token ~= token and not (kind == 'claim' and ARGV[i + 4] == '') then
+      answers[op] = { 'lost', prev_token }
+    else
+      if prev and prev_token ~= token then
+        withdraw(id, prev_user, list_of(prev_groups))
+        -- The earlier claim loses wherever it lives: its instance hears it on the name's channel.
+        redis.call('SPUBLISH', BASE .. 'ch:n', cjson.encode({ t = 'r', c = id, tok = prev_token }) .. '\\n')
+      end
+      set_claim(id, token, user, groups, details, (prev and prev_token == token) and prev_groups or '')
+      answers[op] = { 'ok', token }
+    end
+    i = i + 6
+  elseif kind == 'drop' then
+    if prev and prev_token == ARGV[i + 2] then
+      redis.call('HDEL', KEYS[1], id)
+      withdraw(id, prev_user, list_of(prev_groups))
+      answers[op] = 1
+    else
+      answers[op] = 0
+    end
+    i = i + 3
+  else
+    if prev and prev_token == ARGV[i + 2] then
+      local _, _, _, details = claim_of(prev)
+      set_claim(id, prev_token, prev_user, ARGV[i + 3], details, prev_groups)
+      answers[op] = 1
+    else
+      answers[op] = 0
+    end
+    i = i + 4
+  end
+end
+-- Claims of connections whose instance stopped renewing them go, a few at a time.
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('HDEL', KEYS[1], old)
+  redis.call('ZREM', KEYS[2], old)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, key in ipairs({ KEYS[1], KEYS[2], KEYS[3] }) do redis.call('PEXPIRE', key, ttl * 2) end
+return answers
 `);
 
 /**
- * Accepts a send for every instance, unless its deadline (Redis clock) has passed.
- * Events without their own id get `<ms>-<seq>` ids that grow with every send of
- * the cluster (the stream's own id rule: Redis time, then a sequence); the entry
- * id is the last event's id, so event ids and stream order agree.
- * Idempotent per send id: a retry after a lost answer returns the first result
- * instead of sending twice (checked before the deadline, so a retry tells the truth).
- * ARGV: P, deadline ms, events maxlen, send id, ms to remember the send id, target
- * JSON, floor id (the newest entry the sender has read: ids stay above it even if
- * Redis restarted empty on a slower clock), event count, then per event: own id
- * ('' = none, else '=' .. id) and frame text without its id line.
- * Returns {entry id, connections addressed}.
- */
-export const PUBLISH = script(`
-local sent = P .. 'sent:' .. ARGV[4]
-local done = redis.call('HMGET', sent, 'entry', 'addressed')
-if done[1] then return {done[1], tonumber(done[2])} end
-local now = now_ms()
-if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE send not accepted in time') end
-local key = P .. 'events'
-local ms, seq = now, 0
-local function above(id)
-  local tms, tseq = string.match(id, '^(%d+)-(%d+)$')
-  tms, tseq = tonumber(tms), tonumber(tseq)
-  if ms < tms or (ms == tms and seq <= tseq) then ms, seq = tms, tseq + 1 end
-end
-local top = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
-if top then above(top[1]) end
-above(ARGV[7])
-local n = tonumber(ARGV[8])
-local ids, frames, lengths = {}, {}, {}
-for i = 1, n do
-  local own, text = ARGV[7 + 2 * i], ARGV[8 + 2 * i]
-  local id = own == '' and string.format('%.0f-%.0f', ms, seq + i - 1) or string.sub(own, 2)
-  local frame = 'id: ' .. id .. '\\n' .. text
-  ids[i], frames[i], lengths[i] = id, frame, #frame
-end
-local entry = string.format('%.0f-%.0f', ms, seq + n - 1)
-redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, 't', 's', 'tg', ARGV[6],
-  'ids', table.concat(ids, '\\n'), 'len', table.concat(lengths, ','), 'f', table.concat(frames))
-local addressed = match(cjson.decode(ARGV[6]), now, nil)
-redis.call('HSET', sent, 'entry', entry, 'addressed', addressed)
-redis.call('PEXPIRE', sent, ARGV[5])
-return {entry, addressed}
-`);
-
-/**
- * Asks every instance to close (`c`), join (`j`) or leave (`l`) what the target addresses.
- * ARGV: P, deadline ms, events maxlen, type, target JSON, instance id to answer, request id,
- * groups (GSEP-joined, for j and l), replay count (for j).
- * Returns how many instances will answer.
- */
-export const COMMAND = script(`
-local now = now_ms()
-if now > tonumber(ARGV[2]) then return redis.error_reply('SSEHUB_DEADLINE command not accepted in time') end
-redis.call('XADD', P .. 'events', 'MAXLEN', '~', ARGV[3], '*', 't', ARGV[4], 'tg', ARGV[5], 'from', ARGV[6], 'rid', ARGV[7], 'gs', ARGV[8], 'rp', ARGV[9])
-return alive(P .. 'instances', now)
-`);
-
-/**
- * Cluster-wide queries. ARGV: P, mode, argument(s).
- * modes: 'names'; 'groups' (name); 'ids' (target JSON); 'count' (target JSON, or '' for all);
- * 'find' (name, client id: the claim's `<user>SEP<groups>SEP<details>` when that connection is open, else nil).
+ * Cluster-wide questions about one name. KEYS: claims, connections, groups, then the member
+ * sets the target names. ARGV: base, mode, argument: 'count' / 'ids' (target JSON),
+ * 'groups', 'find' (client id: the claim's `<user>SEP<groups>SEP<details>` while open, else nil).
  */
 export const QUERY = script(`
 local mode, arg = ARGV[2], ARGV[3]
 local now = now_ms()
-if mode == 'names' then
-  return redis.call('ZRANGEBYSCORE', P .. 'names', '(' .. now, '+inf')
-elseif mode == 'groups' then
-  return redis.call('ZRANGEBYSCORE', P .. 'groups:' .. arg, '(' .. now, '+inf')
+if mode == 'groups' then
+  return redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf')
 elseif mode == 'find' then
-  local s = redis.call('ZSCORE', P .. 'conn:' .. arg, ARGV[4])
+  local s = redis.call('ZSCORE', KEYS[2], arg)
   if not s or tonumber(s) <= now then return nil end
-  local v = redis.call('HGET', P .. 'claim:' .. arg, ARGV[4])
+  local v = redis.call('HGET', KEYS[1], arg)
   if not v then return nil end
   local i = string.find(v, SEP, 1, true)
   return string.sub(v, i + 1)
@@ -339,13 +431,6 @@ elseif mode == 'ids' then
   local ids = {}
   match(cjson.decode(arg), now, ids)
   return ids
-elseif arg == '' then
-  local n = 0
-  for _, name in ipairs(redis.call('ZRANGEBYSCORE', P .. 'names', '(' .. now, '+inf')) do
-    n = n + alive(P .. 'conn:' .. name, now)
-  end
-  return n
-else
-  return match(cjson.decode(arg), now, nil)
 end
+return match(cjson.decode(arg), now, nil)
 `);

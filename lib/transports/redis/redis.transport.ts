@@ -1,56 +1,35 @@
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
 import { SseTransportError } from '../../errors/sse-transport.error.js';
-import { SseInvalidArgumentError } from '../../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../../sse.messages.js';
-import { assertPositiveInteger } from '../../config/value-checks.js';
 import { withinTime } from '../../utils/bounded-wait.js';
-import { COMMAND, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
-import { preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
-import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
-import { RedisStreamReader } from './redis-stream.reader.js';
+import { QUERY, REPLAY, SEND } from './redis.scripts.js';
+import { RedisBatcher } from './redis-batcher.js';
+import { RedisFeed } from './redis-feed.js';
+import { RedisTopicHistory } from './redis-history.js';
+import { RedisInstanceKeys, RedisNameKeys, topicOf } from './redis-keys.js';
+import { RedisLink } from './redis-link.js';
+import { RedisPresence } from './redis-presence.js';
+import { compareOrders, decodeRecord, targetJson, type RedisCommandRecord, type RedisSendRecord } from './redis-record.codec.js';
+import { redisTransportSettings, type RedisTransportOptions, type RedisTransportSettings } from './redis-transport.options.js';
 import type { SseJoinOptions } from '../../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
+  SseLocalConnections,
   SseTransport,
   SseTransportConnection,
-  SseLocalConnections,
   SseTransportPeer,
   SseTransportTarget,
 } from '../../interfaces/sse-transport.interface.js';
 
-/** Options of `RedisTransport` (from `nestjs-sse-hub/redis`). */
-export interface RedisTransportOptions {
-  /** Where Redis is, e.g. `redis://localhost:6379` (`rediss://` for TLS). Redis ≥ 6.2. */
-  url: string;
-  /** Prefix of every key and channel; instances of one app share it, different apps on one Redis must not. Default `'sse-hub:'`. */
-  keyPrefix?: string;
-  /**
-   * Milliseconds a connection stays visible after its instance stops renewing
-   * it (a crash). Instances renew every third of it. Default 15000.
-   */
-  presenceTtl?: number;
-  /**
-   * Longest wait, in milliseconds, for Redis to accept a send or a close, and
-   * to answer a query, before it rejects with `SseTransportError`. Default 2000.
-   */
-  commandTimeout?: number;
-  /** Longest wait, in milliseconds, for the other instances to report what a `close` closed. Default 2000. */
-  closeTimeout?: number;
-  /**
-   * Approximate number of entries kept in the shared event stream that
-   * instances read from: an instance cut off from Redis while more events than
-   * this were sent misses the oldest of them. Default 100000.
-   */
-  streamLength?: number;
-  /** Extra ioredis options (TLS, password, ...); the options this transport relies on win over them. */
-  redis?: RedisOptions;
-}
+export type { RedisTransportOptions } from './redis-transport.options.js';
 
-type Arg = string | Buffer | number;
+/** An operation of a name's batch (the SEND script). */
+type SendOp =
+  | { kind: 's'; target: SseTransportTarget; events: SseEncodedEvents }
+  | { kind: 'c' | 'j' | 'l'; target: SseTransportTarget; requestId: string; groups: readonly string[]; replay: number };
 
-/** A close, join or leave waiting for every instance's answer (how many connections it changed there). */
+/** A close, join or leave waiting for every instance's answer. */
 interface PendingCommand {
   expected: number;
   answered: number;
@@ -58,176 +37,108 @@ interface PendingCommand {
   done(): void;
 }
 
-/** The stream entry types of the commands that every instance answers. */
-type CommandType = 'c' | 'j' | 'l';
-
-const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
-
-const positiveInteger = (option: string, value: unknown): number => assertPositiveInteger(`option ${option}`, value);
-
 /**
- * Spans `SseHub` over every instance of an application through Redis (≥ 6.2),
- * one line of configuration:
+ * Spans `SseHub` over every instance of an application through Redis 7 —
+ * one server, or a Redis Cluster sharded by name — in one line:
  *
  * ```ts
  * SseModule.forRoot({ transport: new RedisTransport({ url: process.env.REDIS_URL! }) })
  * ```
  *
- * - Every send and close is appended to one Redis stream that each instance
- *   reads in order from where it left off, so each instance writes each event
- *   once, also across a reconnection. A `send` resolves once Redis has
- *   accepted it and rejects with `SseTransportError` (after at most
- *   `commandTimeout`) when it was accepted nowhere.
- * - Presence lives in Redis with an expiry renewed every `presenceTtl / 3`:
- *   the connections of a crashed instance vanish from every query within
- *   `presenceTtl` (default 15 s).
- * - A client id is unique per name across the cluster: claims are ordered by a
- *   Redis counter, and the earlier connection is closed with reason `replaced`.
- * - When Redis is unreachable, local connections stay open, sends reject, and
- *   the transport reconnects by itself; it never throws from a timer.
+ * - **Instances read only what they serve.** Each topic (a name's broadcasts,
+ *   a group, a user, a client id) has a sharded pub/sub channel and a stream;
+ *   an instance subscribes to the topics of its own connections only, and a
+ *   send is published on (and kept in) the most specific topics of its
+ *   target. History is read from the streams, not kept in every instance.
+ * - **Batched.** Everything an instance sends (closes, joins, leaves, presence
+ *   changes) within one event-loop turn goes in one script call per name. A
+ *   send resolves once Redis applied it for every instance, or rejects with
+ *   `SseTransportError` (after at most `commandTimeout`); a retry after a lost
+ *   answer is idempotent. A send is atomic per name.
+ * - **Ordered per name**, with ids `<ms>-<seq>.<epoch>`: the epoch changes
+ *   with the Redis master, so a client holding an id from before a failover
+ *   that lost it gets `sse.gap`, never someone else's event.
+ * - **Presence** lives in Redis with an expiry renewed every `presenceTtl / 3`.
+ * - When Redis is unreachable, local connections stay open, sends reject,
+ *   and the transport reconnects and catches up by itself.
  *
  * It is the only module of this package that imports `ioredis` (an optional
  * peer dependency). Give every instance the same SSE options.
  */
 export class RedisTransport implements SseTransport {
+  readonly history: RedisTopicHistory;
   private readonly logger = new Logger('SseHub:Redis');
-  private readonly prefix: string;
-  private readonly ttl: number;
-  private readonly commandTimeout: number;
-  private readonly closeTimeout: number;
-  private readonly streamLength: number;
+  private readonly settings: RedisTransportSettings;
   private readonly instanceId = randomBytes(9).toString('base64url');
-  private readonly redisOptions: RedisOptions;
-  private readonly url: string;
-  private commands: Redis | undefined;
-  private reader: RedisStreamReader | undefined;
-  private readerClient: Redis | undefined;
-  private replies: Redis | undefined;
+  private readonly instanceKeys: RedisInstanceKeys;
+  private link: RedisLink | undefined;
+  private feed: RedisFeed | undefined;
+  private presence: RedisPresence | undefined;
   private local: SseLocalConnections | undefined;
-  private readonly presence: RedisPresence;
+  private readonly sends: RedisBatcher<SendOp>;
+  /** The topics each attached connection holds a subscription to. */
+  private readonly attached = new Map<SseTransportConnection, Set<string>>();
   private readonly pendingCommands = new Map<string, PendingCommand>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private heartbeat: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private leaving = false;
-  private outage = false;
+  private summaryScheduled = false;
   private requestSeq = 0;
+  private stopped = false;
 
   constructor(options: RedisTransportOptions) {
-    if (typeof options !== 'object' || options === null || typeof options.url !== 'string' || options.url === '') {
-      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport url', 'a redis:// URL', options?.url));
-    }
-    const keyPrefix = options.keyPrefix ?? DEFAULTS.keyPrefix;
-    if (typeof keyPrefix !== 'string') {
-      throw new SseInvalidArgumentError(SseMessages.invalidOption('RedisTransport keyPrefix', 'a string', keyPrefix));
-    }
-    this.url = options.url;
-    this.prefix = keyPrefix;
-    this.ttl = positiveInteger('RedisTransport presenceTtl', options.presenceTtl ?? DEFAULTS.presenceTtl);
-    this.commandTimeout = positiveInteger('RedisTransport commandTimeout', options.commandTimeout ?? DEFAULTS.commandTimeout);
-    this.closeTimeout = positiveInteger('RedisTransport closeTimeout', options.closeTimeout ?? DEFAULTS.closeTimeout);
-    this.streamLength = positiveInteger('RedisTransport streamLength', options.streamLength ?? DEFAULTS.streamLength);
-    this.redisOptions = options.redis ?? {};
-    const runner: RedisScriptRunner = { run: (script, args) => this.run(script, args), background: (work) => this.background(work) };
-    this.presence = new RedisPresence(runner, this.instanceId, this.ttl, this.streamLength);
+    this.settings = redisTransportSettings(options);
+    this.instanceKeys = new RedisInstanceKeys(this.settings.keyPrefix);
+    this.history = new RedisTopicHistory(() => this.link, this.settings.keyPrefix, this.settings.commandTimeout);
+    this.sends = new RedisBatcher((name, ops) => this.applyBatch(name, ops), this.settings.batching);
   }
 
   async connect(local: SseLocalConnections): Promise<void> {
     this.local = local;
     this.stopped = false;
-    // Commands fail fast while Redis is away (no offline queue, nothing re-sent
-    // after a reconnect), so a rejected send was carried out nowhere.
-    this.commands = this.client('commands', {
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: this.commandTimeout,
+    this.history.limits = local.historyLimits;
+    const link = new RedisLink(this.settings);
+    this.link = link;
+    this.presence = new RedisPresence(link, this.settings.keyPrefix, this.instanceId, this.settings.presenceTtl, (work) => this.background(work), this.settings.batching);
+    this.feed = new RedisFeed(link.subscriber, this.settings.keyPrefix, {
+      send: (name, record) => this.delivered(name, record),
+      command: (name, record) => this.commanded(name, record),
+      since: (name, topics, after) => this.sendsSince(name, topics, after),
     });
-    // The reader just waits out an outage and resumes from its last entry.
-    this.readerClient = this.client('reader', { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.reader = new RedisStreamReader(this.readerClient, `${this.prefix}events`, {
-      apply: (fields) => this.apply(fields),
-      load: (fields) => {
-        if (fields.get('t')?.toString() === 's') local.record(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
-      },
-    }, () => local.historyTtl);
-    this.replies = this.client('replies', { enableOfflineQueue: true, maxRetriesPerRequest: null });
-    this.replies.on('message', (_channel: string, message: string) => this.onCommandAnswer(message));
-    this.commands.on('ready', () => this.renew());
-
-    const started = Promise.all([
-      // Waits out an outage (offline queue); rejects only when we disconnect.
-      this.replies.subscribe(`${this.prefix}reply:${this.instanceId}`).catch(() => undefined),
-      this.reader.start(),
-      this.waitReady(this.commands),
-    ]);
-    // Bounded: with Redis down at start-up the app still starts (sends reject until it is up).
-    if (!(await withinTime(started, this.commandTimeout * 5)).done) this.logger.warn(SseMessages.transportNotReady(this.commandTimeout));
+    link.replies.on('message', (_channel: string, message: string) => this.answered(message));
+    try {
+      await link.start();
+    } catch (error) {
+      link.stop();
+      throw error;
+    }
+    // Waits out an outage (offline queue); rejects only when we disconnect.
+    void link.replies.subscribe(this.instanceKeys.replies(this.instanceId)).catch(() => undefined);
+    link.commands.on('ready', () => this.renew());
     this.renew();
-    this.heartbeat = setInterval(() => this.renew(), Math.max(1, Math.floor(this.ttl / 3)));
+    this.heartbeat = setInterval(() => this.renew(), Math.max(1, Math.floor(this.settings.presenceTtl / 3)));
     this.heartbeat.unref();
   }
 
   async disconnect(): Promise<void> {
-    if (this.stopped || this.leaving) return;
-    this.leaving = true;
+    if (this.stopped || !this.link) return;
+    const link = this.link;
     clearInterval(this.heartbeat);
     // Bounded at every step: shutdown never hangs on an unreachable Redis.
-    const bounded = (work: Promise<unknown>) => withinTime(work.catch(() => undefined), this.commandTimeout);
-    // Withdrawals of the connections just closed, then this instance itself.
+    const bounded = (work: Promise<unknown>) => withinTime(work.catch(() => undefined), this.settings.commandTimeout);
     await bounded(Promise.allSettled([...this.inFlight]));
-    if (this.commands?.status === 'ready') await bounded(this.run(LEAVE, [this.instanceId]));
+    if (link.isReady) {
+      await bounded(link.command((client) => client.zrem(this.instanceKeys.instances, this.instanceId), 'ZREM'));
+      await bounded(link.command((client) => client.del(this.instanceKeys.instance(this.instanceId)), 'DEL'));
+    }
     this.stopped = true;
     for (const pending of this.pendingCommands.values()) pending.done();
-    const stopping = this.reader?.stop(this.commandTimeout);
-    for (const client of [this.readerClient, this.replies, this.commands]) client?.disconnect();
-    await stopping;
+    link.stop();
     this.local = undefined;
   }
 
   async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
-    const started = Date.now();
-    const sendId = `${this.instanceId}:${++this.requestSeq}`;
-    // Remembered for as long as this instance may ask again (twice the bounded wait).
-    const args: Arg[] = [
-      this.deadline(),
-      this.streamLength,
-      sendId,
-      this.commandTimeout * 2,
-      targetJson(target),
-      this.reader?.position ?? '0-0',
-      events.texts.length,
-    ];
-    for (let i = 0; i < events.texts.length; i++) {
-      const own = events.ids[i];
-      args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
-    }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
-        return addressed;
-      } catch (error) {
-        const message = String((error as Error).message);
-        // Never written to a socket: certainly sent nowhere, no need to wait.
-        if (attempt === 1 && message.includes('enableOfflineQueue')) throw error;
-        // Otherwise the answer may have been lost with the connection: ask again, same
-        // send id, while the wait is still bounded. Redis answers the truth (sent once, or refused).
-        const left = this.commandTimeout - (Date.now() - started);
-        if (this.stopped || left <= 0 || message.includes('SSEHUB_DEADLINE')) throw error;
-        await this.readyWithin(left);
-      }
-    }
-  }
-
-  async catchUp(): Promise<void> {
-    if (this.stopped || this.commands?.status !== 'ready') return;
-    try {
-      const top = (await this.commands.xrevrange(`${this.prefix}events`, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
-      const wanted = top[0]?.[0];
-      if (wanted !== undefined) await this.reader?.catchUp(wanted, this.commandTimeout);
-    } catch {
-      // Redis away: replay from what this instance holds (a gap if that is not enough).
-    }
+    if (events.texts.length === 0) return this.count(target);
+    return this.perName(target, (name, perName) => this.sends.add<number>(name, { kind: 's', target: perName, events }));
   }
 
   async close(target: SseTransportTarget): Promise<number> {
@@ -242,64 +153,65 @@ export class RedisTransport implements SseTransport {
     return this.command('l', target, groups, 0);
   }
 
-  async update(connection: SseTransportConnection): Promise<void> {
-    await this.presence.update(connection);
-  }
-
-  /**
-   * Puts a close, join or leave in the event stream (in order with sends) and
-   * waits, bounded, for every instance's answer; resolves with the sum.
-   */
-  private async command(type: CommandType, target: SseTransportTarget, groups: readonly string[], replay: number): Promise<number> {
-    const requestId = `${++this.requestSeq}`;
-    let pending!: PendingCommand;
-    const answered = new Promise<void>((resolve) => {
-      pending = { expected: Infinity, answered: 0, changed: 0, done: resolve };
-    });
-    this.pendingCommands.set(requestId, pending);
-    try {
-      const instances = (await this.run(COMMAND, [
-        this.deadline(),
-        this.streamLength,
-        type,
-        targetJson(target),
-        this.instanceId,
-        requestId,
-        groups.join('\x1e'),
-        replay,
-      ])) as number;
-      pending.expected = instances;
-      if (pending.answered >= instances) pending.done();
-      // Bounded: an instance that crashed a moment ago is still counted as alive.
-      await withinTime(answered, this.closeTimeout);
-      return pending.changed;
-    } finally {
-      this.pendingCommands.delete(requestId);
-    }
+  async attach(connection: SseTransportConnection): Promise<() => void> {
+    const topics = new Set(topicsOf(connection));
+    this.attached.set(connection, topics);
+    // Subscribed before the connection opens: every send accepted after this resolves reaches it.
+    // Bounded: with Redis away the connection opens all the same, and its name catches up once Redis is back.
+    const attachedAt = Date.now() + this.clockSkew;
+    const subscribed = Promise.all([...topics].map((topic) => this.feed?.subscribe(connection.name, topic).catch(() => undefined)));
+    if (!(await withinTime(subscribed, this.settings.commandTimeout)).done) this.feed?.catchUpFrom(connection.name, attachedAt);
+    return () => {
+      for (const topic of this.attached.get(connection) ?? []) this.feed?.unsubscribe(connection.name, topic);
+      this.attached.delete(connection);
+    };
   }
 
   register(connection: SseTransportConnection): void {
-    this.presence.register(connection);
+    this.presence?.register(connection);
+    this.summarySoon();
   }
 
   unregister(connection: SseTransportConnection): void {
-    this.presence.unregister(connection);
+    this.presence?.unregister(connection);
+    this.summarySoon();
+  }
+
+  async update(connection: SseTransportConnection): Promise<void> {
+    // Its channels first (sends that follow the change reach it), then its presence.
+    const held = this.attached.get(connection);
+    if (held) {
+      const wanted = new Set(topicsOf(connection));
+      for (const topic of held) if (!wanted.has(topic)) this.feed?.unsubscribe(connection.name, topic);
+      await Promise.all([...wanted].filter((topic) => !held.has(topic)).map((topic) => this.feed?.subscribe(connection.name, topic)));
+      this.attached.set(connection, wanted);
+    }
+    await this.presence?.update(connection);
   }
 
   async names(): Promise<string[]> {
-    return (await this.run(QUERY, ['names', ''])) as string[];
+    const names = new Set<string>();
+    for (const summary of await this.summaries()) for (const name of summary.names) names.add(name);
+    return [...names];
   }
 
   async groups(name: string): Promise<string[]> {
-    return (await this.run(QUERY, ['groups', name])) as string[];
+    return (await this.query(name, 'groups', '', [])) as string[];
   }
 
   async clientIds(target: SseTransportTarget): Promise<string[]> {
-    return (await this.run(QUERY, ['ids', targetJson(target)])) as string[];
+    const lists = await Promise.all(target.names.map((name) => this.query(name, 'ids', targetJson({ ...target, names: [name] }), memberKeys(name, target, this.settings.keyPrefix))));
+    return (lists as string[][]).flat();
+  }
+
+  async count(target?: SseTransportTarget): Promise<number> {
+    if (target === undefined) return (await this.summaries()).reduce((sum, summary) => sum + summary.count, 0);
+    const counts = await Promise.all(target.names.map((name) => this.query(name, 'count', targetJson({ ...target, names: [name] }), memberKeys(name, target, this.settings.keyPrefix))));
+    return (counts as number[]).reduce((sum, n) => sum + n, 0);
   }
 
   async find(name: string, clientId: string): Promise<SseTransportPeer | undefined> {
-    const found = (await this.run(QUERY, ['find', name, clientId])) as string | null;
+    const found = (await this.query(name, 'find', clientId, [])) as string | null;
     if (found === null) return undefined;
     const [user, groups, at, lastEventId] = found.split('\x1f');
     return {
@@ -311,64 +223,182 @@ export class RedisTransport implements SseTransport {
     };
   }
 
-  async count(target?: SseTransportTarget): Promise<number> {
-    return (await this.run(QUERY, ['count', target === undefined ? '' : targetJson(target)])) as number;
+  /** Runs one operation per name of the target; sums the answers. A send is atomic per name: see `SseTransportError.failedNames`. */
+  private async perName(target: SseTransportTarget, run: (name: string, perName: SseTransportTarget) => Promise<number>): Promise<number> {
+    const results = await Promise.allSettled(target.names.map((name) => run(name, { ...target, names: [name] })));
+    const failed = target.names.filter((_, i) => results[i].status === 'rejected');
+    if (failed.length === 0) return results.reduce((sum, result) => sum + (result as PromiseFulfilledResult<number>).value, 0);
+    const first = (results.find((result) => result.status === 'rejected') as PromiseRejectedResult).reason as Error;
+    if (failed.length === target.names.length) throw first;
+    throw new SseTransportError(SseMessages.partialSend(failed, first.message), first, failed);
   }
 
-  /** The deadline of a command on Redis's clock: half the timeout, so an accepted command's answer has time to come back. */
-  private deadline(): number {
-    return Date.now() + (this.reader?.clockOffset ?? 0) + Math.floor(this.commandTimeout / 2);
-  }
-
-  private client(role: string, overrides: RedisOptions): Redis {
-    const client = new Redis(this.url, {
-      ...this.redisOptions,
-      lazyConnect: false,
-      retryStrategy: (attempt) => Math.min(50 * attempt, 1_000),
-      ...overrides,
+  /** A close, join or leave: in the names' order with sends, answered (bounded) by every instance that serves them. */
+  private async command(kind: 'c' | 'j' | 'l', target: SseTransportTarget, groups: readonly string[], replay: number): Promise<number> {
+    const requestId = `${++this.requestSeq}`;
+    let pending!: PendingCommand;
+    const answered = new Promise<void>((resolve) => {
+      pending = { expected: Infinity, answered: 0, changed: 0, done: resolve };
     });
-    // Without a listener ioredis reports errors as unhandled; we log one line per outage.
-    client.on('error', (error: Error) => {
-      if (role !== 'commands' || this.outage || this.stopped) return;
-      this.outage = true;
-      this.logger.warn(SseMessages.transportDown(error.message));
-    });
-    client.on('ready', () => {
-      if (role === 'commands' && this.outage) {
-        this.outage = false;
-        this.logger.log(SseMessages.transportBack());
-      }
-    });
-    return client;
-  }
-
-  /** Resolves when the command client is ready (after a short pause if it is already) or after `ms`. */
-  private async readyWithin(ms: number): Promise<void> {
-    const client = this.commands!;
-    if (client.status === 'ready') return new Promise((resolve) => setTimeout(resolve, 10));
-    await withinTime(this.waitReady(client), ms);
-  }
-
-  private waitReady(client: Redis): Promise<void> {
-    if (client.status === 'ready') return Promise.resolve();
-    return new Promise((resolve) => client.once('ready', () => resolve()));
-  }
-
-  /** Runs a script; any failure becomes an `SseTransportError`. */
-  private async run(script: LuaScript, args: Arg[]): Promise<unknown> {
-    const commands = this.commands;
-    if (!commands || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
-    const all: Arg[] = [this.prefix, ...args];
+    this.pendingCommands.set(requestId, pending);
     try {
-      try {
-        return await commands.evalsha(script.sha, 0, ...all);
-      } catch (error) {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-        return await commands.eval(script.lua, 0, ...all);
-      }
-    } catch (error) {
-      throw new SseTransportError(SseMessages.transportFailed(error instanceof Error ? error.message : String(error)), error);
+      pending.expected = await this.perName(target, (name, perName) => this.sends.add<number>(name, { kind, target: perName, requestId, groups, replay }));
+      if (pending.answered >= pending.expected) pending.done();
+      // Bounded: an instance that crashed a moment ago may still be subscribed.
+      await withinTime(answered, this.settings.closeTimeout);
+      return pending.changed;
+    } finally {
+      this.pendingCommands.delete(requestId);
     }
+  }
+
+  /** One name's batch in one script call; retried (same batch id, so applied once) while the wait allows. */
+  private async applyBatch(name: string, ops: readonly SendOp[]): Promise<readonly number[]> {
+    const link = this.link;
+    if (!link || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
+    const keys = new RedisNameKeys(this.settings.keyPrefix, name);
+    const batchId = `${this.instanceId}:${++this.requestSeq}`;
+    const declared = [keys.meta, keys.done(batchId), keys.dropped, keys.connections, keys.claims, keys.appIds, keys.appIdsByAge];
+    const keyIndex = (key: string) => {
+      let index = declared.indexOf(key);
+      if (index < 0) index = declared.push(key) - 1;
+      return index + 1;
+    };
+    const { size, ttl } = this.local?.historyLimits ?? { size: 0, ttl: 1 };
+    const started = Date.now();
+    const args: Array<string | number> = [keys.base, 0, size, Math.max(16, Math.floor(size / 4)), ttl, this.settings.commandTimeout * 2, ops.length];
+    for (const op of ops) {
+      for (const key of memberKeys(name, op.target, this.settings.keyPrefix)) keyIndex(key);
+      if (op.kind === 's') {
+        const topics = topicsOfSend(op.target);
+        args.push('s', targetJson(op.target), topics.length);
+        for (const topic of topics) args.push(topic, keyIndex(keys.stream(topic)));
+        args.push(op.events.texts.length);
+        for (let i = 0; i < op.events.texts.length; i++) args.push(op.events.ids[i] ?? '', op.events.texts[i]);
+      } else {
+        args.push(op.kind, targetJson(op.target), JSON.stringify(op.requestId), JSON.stringify(this.instanceId), JSON.stringify(op.groups), op.replay);
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      // The deadline on Redis's clock is not known here: half the timeout, so an accepted batch's answer has time to come back.
+      args[1] = Date.now() + Math.floor(this.settings.commandTimeout / 2) + this.clockSkew;
+      try {
+        const answers = (await link.run(SEND, declared, args)) as number[];
+        if (this.settings.durability === 'replicated') await link.replicated(keys.meta);
+        return answers;
+      } catch (error) {
+        const message = String((error as Error).message);
+        // Never written to a socket: certainly applied nowhere.
+        if (attempt === 1 && message.includes('enableOfflineQueue')) throw error;
+        // The answer may have been lost with the connection: ask again with the same batch id.
+        const left = this.settings.commandTimeout - (Date.now() - started);
+        if (this.stopped || left <= 0 || message.includes('SSEHUB_DEADLINE') || message.includes('replica')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(left, 10 * attempt)));
+      }
+    }
+  }
+
+  /** Redis's clock minus ours, measured at every renewal (deadlines are on Redis's clock). */
+  private clockSkew = 0;
+
+  /** Runs a QUERY on one name's shard. */
+  private query(name: string, mode: string, arg: string, extraKeys: readonly string[]): Promise<unknown> {
+    const link = this.link;
+    if (!link) return Promise.reject(new SseTransportError(SseMessages.transportNotConnected()));
+    const keys = new RedisNameKeys(this.settings.keyPrefix, name);
+    return link.run(QUERY, [keys.claims, keys.connections, keys.groups, ...extraKeys], [keys.base, mode, arg]);
+  }
+
+  /** The sends of `topics` of `name` after `after`, from their streams (a catch-up after a resubscription). */
+  private async sendsSince(name: string, topics: readonly string[], after: string): Promise<RedisSendRecord[]> {
+    const keys = new RedisNameKeys(this.settings.keyPrefix, name);
+    const { size, ttl } = this.local?.historyLimits ?? { size: 0, ttl: 1 };
+    const answer = (await this.link!.runBuffer(REPLAY, [keys.meta, keys.dropped, keys.appIds, ...topics.map((topic) => keys.stream(topic))], [
+      keys.base, size, ttl, 'r', after, '', '', topics.length, ...topics,
+    ])) as [Buffer, ...Array<[number, Buffer[]]>];
+    const records = new Map<string, RedisSendRecord>();
+    for (const [, entries] of answer.slice(1) as Array<[number, Buffer[]]>) {
+      for (let k = 0; k + 2 < entries.length; k += 3) {
+        const record = decodeRecord(entries[k + 1].toString(), entries[k + 2]);
+        if (record.type === 's') records.set(record.order, record);
+      }
+    }
+    return [...records.values()].sort((a, b) => compareOrders(a.order, b.order));
+  }
+
+  /** A send heard on one of this instance's topics: to its local connections. */
+  private delivered(_name: string, record: RedisSendRecord): void {
+    this.local?.deliver(record.target, record.events);
+  }
+
+  /** A close, join or leave on a name this instance serves: carried out here, then answered. */
+  private commanded(name: string, record: RedisCommandRecord): void {
+    const local = this.local;
+    if (!local) return;
+    if (record.type === 'r') return this.presence?.replaced(name, record.clientId, record.token);
+    const target = { ...record.target, names: [name] };
+    const change =
+      record.type === 'c'
+        ? Promise.resolve(local.close(target))
+        : record.type === 'j'
+          ? local.join(target, record.groups, { replay: record.replay })
+          : local.leave(target, record.groups);
+    const answer = (changed: number) =>
+      this.link!.command((client) => client.publish(this.instanceKeys.replies(record.from), `${record.requestId} ${changed}`), 'PUBLISH');
+    this.background(change.then(answer));
+  }
+
+  private answered(message: string): void {
+    const [requestId, changed] = message.split(' ');
+    const pending = this.pendingCommands.get(requestId);
+    if (!pending) return;
+    pending.answered++;
+    pending.changed += Number(changed);
+    if (pending.answered >= pending.expected) pending.done();
+  }
+
+  /** Renews this instance and its connections on every heartbeat and after every reconnect. */
+  private renew(): void {
+    const link = this.link;
+    if (this.stopped || !link?.isReady) return;
+    this.presence?.renew();
+    this.background(this.publishSummary());
+    this.background(
+      link.command((client) => client.time(), 'TIME').then(([seconds, micros]) => {
+        this.clockSkew = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+      }),
+    );
+  }
+
+  /** Publishes this instance's connection count and names soon (once per turn). */
+  private summarySoon(): void {
+    if (this.summaryScheduled) return;
+    this.summaryScheduled = true;
+    setImmediate(() => {
+      this.summaryScheduled = false;
+      if (this.link?.isReady) this.background(this.publishSummary());
+    });
+  }
+
+  private async publishSummary(): Promise<void> {
+    const { count, names } = this.presence!.summary();
+    const key = this.instanceKeys.instance(this.instanceId);
+    const ttl = this.settings.presenceTtl;
+    await this.link!.command(async (client) => {
+      await client.zadd(this.instanceKeys.instances, Date.now() + this.clockSkew + ttl, this.instanceId);
+      await client.hset(key, 'count', count, 'names', JSON.stringify(names));
+      await client.pexpire(key, ttl);
+    }, 'summary');
+  }
+
+  /** Every live instance's count and names. */
+  private async summaries(): Promise<Array<{ count: number; names: string[] }>> {
+    const link = this.link;
+    if (!link) throw new SseTransportError(SseMessages.transportNotConnected());
+    const now = Date.now() + this.clockSkew;
+    const ids = await link.command((client) => client.zrangebyscore(this.instanceKeys.instances, `(${now}`, '+inf'), 'ZRANGEBYSCORE');
+    const rows = await link.command((client) => Promise.all(ids.map((id) => client.hmget(this.instanceKeys.instance(id), 'count', 'names'))), 'HMGET');
+    return rows.filter(([count]) => count !== null).map(([count, names]) => ({ count: Number(count), names: JSON.parse(names ?? '[]') as string[] }));
   }
 
   /** Runs background work, never letting it throw, and lets disconnect() wait for it. */
@@ -377,53 +407,25 @@ export class RedisTransport implements SseTransport {
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
   }
+}
 
-  /** Renews presence on every heartbeat and after every reconnect. */
-  private renew(): void {
-    if (this.stopped || this.commands?.status !== 'ready') return;
-    this.presence.renew();
-  }
+/** Every topic a connection belongs to: its name, its groups, its user, its client id. */
+function topicsOf(connection: SseTransportConnection): string[] {
+  const topics = [topicOf('n'), ...connection.groups.map((group) => topicOf('g', group)), topicOf('c', connection.clientId)];
+  if (connection.user !== undefined) topics.push(topicOf('u', connection.user));
+  return topics;
+}
 
-  /** Carries out one entry of the event stream on this instance. */
-  private apply(fields: Map<string, Buffer>): void {
-    const local = this.local;
-    if (!local) return;
-    try {
-      const type = fields.get('t')?.toString();
-      if (type === 's') {
-        local.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
-      } else if (type === 'c' || type === 'j' || type === 'l') {
-        this.background(this.answer(type, fields, local));
-      } else if (type === 'r') {
-        this.presence.replaced(fields.get('n')!.toString(), fields.get('c')!.toString(), fields.get('tok')!.toString());
-      }
-    } catch (error) {
-      this.logger.error(SseMessages.transportEntryFailed(error instanceof Error ? error.message : String(error)));
-    }
-  }
+/** The topics a send to `target` (of one name) is kept in and published on: the most specific it names. */
+function topicsOfSend(target: SseTransportTarget): string[] {
+  if (target.clientIds) return target.clientIds.map((clientId) => topicOf('c', clientId));
+  if (target.users) return target.users.map((user) => topicOf('u', user));
+  if (target.groups) return target.groups.map((group) => topicOf('g', group));
+  return [topicOf('n')];
+}
 
-  /** Carries out a close, join or leave here, then tells the instance that asked how many connections it changed. */
-  private async answer(type: CommandType, fields: Map<string, Buffer>, local: SseLocalConnections): Promise<void> {
-    const target = targetOf(fields.get('tg')!.toString());
-    const groupList = fields.get('gs')!.toString();
-    const groups = groupList === '' ? [] : groupList.split('\x1e');
-    const changed =
-      type === 'c'
-        ? local.close(target)
-        : type === 'j'
-          ? local.join(target, groups, { replay: Number(fields.get('rp')!.toString()) })
-          : local.leave(target, groups);
-    // A join or leave is answered once its presence is in Redis, so that queries after it see it.
-    if (type !== 'c') await this.presence.settled();
-    await this.commands!.publish(`${this.prefix}reply:${fields.get('from')!.toString()}`, `${fields.get('rid')!.toString()} ${changed}`);
-  }
-
-  private onCommandAnswer(message: string): void {
-    const [requestId, changed] = message.split(' ');
-    const pending = this.pendingCommands.get(requestId);
-    if (!pending) return;
-    pending.answered++;
-    pending.changed += Number(changed);
-    if (pending.answered >= pending.expected) pending.done();
-  }
+/** The presence sets of the groups and users a target names (declared to the scripts that read them). */
+function memberKeys(name: string, target: SseTransportTarget, prefix: string): string[] {
+  const keys = new RedisNameKeys(prefix, name);
+  return [...(target.groups ?? []).map((group) => keys.members('g', group)), ...(target.users ?? []).map((user) => keys.members('u', user))];
 }
