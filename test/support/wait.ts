@@ -38,8 +38,19 @@ export async function settle<T>(probe: () => T | Promise<T>, expected: T, timeou
  * handler running on), so that a wrong behaviour fails at once with an
  * assertion instead of a timeout.
  */
-export function firstOf<K extends string>(outcomes: Record<K, Promise<unknown>>): Promise<K> {
+export function firstOf<K extends string>(outcomes: { [name in K]?: Promise<unknown> }): Promise<K> {
   return Promise.race(
-    (Object.entries(outcomes) as Array<[K, Promise<unknown>]>).map(([name, outcome]) => outcome.then(() => name)),
+    (Object.entries(outcomes) as Array<[K, Promise<unknown> | undefined]>)
+      .filter((entry): entry is [K, Promise<unknown>] => entry[1] !== undefined)
+      .map(([name, outcome]) => outcome.then(() => name)),
   );
+}
+
+/**
+ * Resolves after `count` turns of the event loop (I/O included), however long
+ * they take: "nothing happened within N turns" as an outcome for `firstOf`,
+ * where the right outcome needs a few turns at most and no timer.
+ */
+export async function eventLoopTurns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 }
