@@ -68,6 +68,8 @@ export interface RawStreamOptions {
   http10?: boolean;
   /** Called for every event of the body, in order, as it is parsed. */
   onEvent?: (event: EventSourceMessage, stream: RawStream) => void;
+  /** Called once the status line and headers have arrived. */
+  onHead?: (status: number, stream: RawStream) => void;
   /** Keep the bytes as text in `raw` and `body` (default true); the events are parsed either way. */
   keepBytes?: boolean;
 }
@@ -177,6 +179,7 @@ export class RawStream {
       this.chunked = /\r\ntransfer-encoding:\s*chunked/i.test(head);
       data = this.head.subarray(end + 4);
       this.head = undefined;
+      this.options.onHead?.(this.status, this);
     }
     if (this.chunked) this.dechunk(data);
     else this.bodyBytes(data);
