@@ -3,14 +3,21 @@ import type { SseConnectionInfo, SseHub, SseLifecycleEvent } from '../../lib/ind
 import { until } from './wait.js';
 
 /**
- * Waits until the hub counts no connection (on a cluster transport: on any
- * instance). A client that closed its socket has not necessarily been seen
- * leaving yet, so the app helper calls this after every test, and tests that
- * count call it to start from a clean registry.
+ * Waits until no connection is open: none counted by the hub (on a cluster
+ * transport: on any instance), and no local one on this instance either
+ * (`stats().connections`). A client that closed its socket has not
+ * necessarily been seen leaving yet, so the app helper calls this after every
+ * test, and tests that count call it to start from a clean registry.
  */
 export function untilNoConnections(hub: SseHub, timeoutMs = 10_000): Promise<void> {
-  let open = 0;
-  return until(async () => (open = await hub.count()) === 0, 'no open connections', timeoutMs).catch(() => {
+  let open = '';
+  const none = async () => {
+    const counted = await hub.count();
+    const here = hub.stats().connections;
+    open = `${counted} counted by the hub, ${here} open on this instance`;
+    return counted === 0 && here === 0;
+  };
+  return until(none, 'no open connections', timeoutMs).catch(() => {
     throw new Error(`connections still open after ${timeoutMs} ms: ${open}`);
   });
 }
