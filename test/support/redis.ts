@@ -61,6 +61,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** True between a (re)start and a stop. */
+  get running(): boolean {
+    return this.process !== undefined;
+  }
+
   /** Starts a private server on a free port. */
   static async start(): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
