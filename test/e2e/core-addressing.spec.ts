@@ -1,24 +1,12 @@
-import { Controller, Get } from '@nestjs/common';
-import { SseBroadcastLevelError, SseConnection, SseInvalidArgumentError, SseModule, type SseTarget } from '../../lib/index.js';
+import { SseBroadcastLevelError, SseInvalidArgumentError, SseModule, type SseTarget } from '../../lib/index.js';
 import { platforms, useApp } from '../support/app.js';
-import { queryParam } from '../support/request-params.js';
-
-@Controller()
-class AddressingController {
-  @Get('events')
-  @SseConnection({ name: 'events', group: (req) => queryParam(req, 'group') })
-  events() {}
-
-  @Get('news')
-  @SseConnection({ name: 'news', group: (req) => queryParam(req, 'group') })
-  news() {}
-}
+import { EventsAndNewsController } from '../support/streams.controller.js';
 
 // Sends and closes by name, group and client id, and "send to nobody", are conformance cases
 // (test/support/transport-conformance.ts): they run on every transport and platform.
 
 describe.each(platforms)('addressing: malformed targets ($name)', (platform) => {
-  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [AddressingController] }));
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [EventsAndNewsController] }));
 
   it('refuses a malformed target with SseInvalidArgumentError and sends nothing', async () => {
     const { client } = await t.connect('/events?clientId=a&group=red');
@@ -46,7 +34,7 @@ describe.each(platforms)('addressing: malformed targets ($name)', (platform) => 
 describe.each(platforms)('broadcast levels ($name)', (platform) => {
   const t = useApp(platform, () => ({
     imports: [SseModule.forRoot({ broadcastLevels: { events: 'group' } })],
-    controllers: [AddressingController],
+    controllers: [EventsAndNewsController],
   }));
   afterEach(() => {
     t.hub.setBroadcastLevel('events', 'group');

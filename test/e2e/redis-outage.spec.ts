@@ -61,6 +61,13 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
 
     const open = async (app: TestApp, headers: Record<string, string> = {}) => (await app.connect('/events', { headers })).client;
 
+    /** Two instances of one cluster, a client on each. */
+    const twoInstances = async (suite: string, commandTimeout?: number) => {
+      const keyPrefix = uniquePrefix(suite);
+      const [a, b] = [await startInstance(keyPrefix, commandTimeout), await startInstance(keyPrefix, commandTimeout)];
+      return { keyPrefix, a, b, hubs: [a.hub, b.hub], x: await open(a), y: await open(b) };
+    };
+
     /** Sends `seq` from `hub`; records whether Redis accepted it. Never throws anything but SseTransportError. */
     const attempt = async (hub: SseHub, seq: number, accepted: number[], rejected: number[]) => {
       try {
@@ -75,11 +82,7 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
     const received = (client: SseClient) => client.eventsOf('message').map((e) => Number(e.data));
 
     it('every connection to Redis dropped mid-stream: transports reconnect, nothing accepted is lost or doubled', async () => {
-      const keyPrefix = uniquePrefix('drop');
-      const [a, b] = [await startInstance(keyPrefix), await startInstance(keyPrefix)];
-      const hubs = [a.hub, b.hub];
-      const x = await open(a);
-      const y = await open(b);
+      const { hubs, x, y } = await twoInstances('drop');
       const admin = redisClient(server.url);
       const accepted: number[] = [];
       const rejected: number[] = [];
@@ -106,11 +109,7 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
     });
 
     it('Redis killed and restarted empty mid-stream: streams resume, failed sends rejected, accepted ones arrived once', async () => {
-      const keyPrefix = uniquePrefix('restart');
-      const [a, b] = [await startInstance(keyPrefix), await startInstance(keyPrefix)];
-      const hubs = [a.hub, b.hub];
-      const x = await open(a);
-      const y = await open(b);
+      const { keyPrefix, a, hubs, x, y } = await twoInstances('restart');
       const accepted: number[] = [];
       const rejected: number[] = [];
       let seq = 0;
@@ -172,10 +171,7 @@ describeRedis('Redis transport: Redis drops, dies and comes back', () => {
     });
 
     it('a send in flight when its connection is cut is asked again and arrives exactly once', async () => {
-      const keyPrefix = uniquePrefix('inflight');
-      const [a, b] = [await startInstance(keyPrefix, 2000), await startInstance(keyPrefix, 2000)];
-      const x = await open(a);
-      const y = await open(b);
+      const { a, x, y } = await twoInstances('inflight', 2000);
       const admin = redisClient(server.url);
       try {
         await admin.client('PAUSE', 300, 'WRITE');

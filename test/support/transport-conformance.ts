@@ -1,21 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
-import { SseConnection, SseModule, type SseHub, type SseTarget } from '../../lib/index.js';
+import { SseModule, type SseHub, type SseTarget } from '../../lib/index.js';
 import { useCluster, type Platform, type TestApp } from './app.js';
-import { queryParam } from './request-params.js';
 import type { SseClient } from './sse-client.js';
+import { EventsAndNewsController } from './streams.controller.js';
 import type { ClusterOptions, TransportSetup } from './transports.js';
 import { settle } from './wait.js';
-
-@Controller()
-class ConformanceController {
-  @Get('events')
-  @SseConnection({ name: 'events', group: (req) => queryParam(req, 'group') })
-  events() {}
-
-  @Get('news')
-  @SseConnection({ name: 'news', group: (req) => queryParam(req, 'group') })
-  news() {}
-}
 
 /** Who is connected in the addressing and close cases: name, client id, group; spread over the instances in turn. */
 const ROSTER = [
@@ -41,7 +29,7 @@ export function testTransport(transport: TransportSetup, platform: Platform, new
   const optionsOf = (instance: number) => (cluster ??= newCluster())(instance);
   const apps: TestApp[] = useCluster(platform, transport.instances, (instance) => ({
     imports: [SseModule.forRoot(optionsOf(instance))],
-    controllers: [ConformanceController],
+    controllers: [EventsAndNewsController],
   }));
   const n = apps.length;
   /** The instance after `i`, round the cluster. */
