@@ -130,7 +130,7 @@ export function useApps(platform: Platform, defaults: StartAppOptions = {}): App
 export interface UseAppOptions extends StartAppOptions {
   /** One app per test instead of one per describe (default false). */
   perTest?: boolean;
-  /** After each test, wait until the hub counts no connection (default true). */
+  /** After each test, wait until no connection is open, local ones included (default true; see `untilNoConnections`). */
   settle?: boolean;
 }
 
@@ -138,7 +138,7 @@ export interface UseAppOptions extends StartAppOptions {
  * The e2e suites' app helper (as better-sse's `testUtils`): registers the
  * hooks that boot a real Nest app on loopback before the describe's tests (or
  * each test), close every client opened through it after each test (then wait
- * until the hub counts none), and close the app at the end. Returns an
+ * until none is open on the server), and close the app at the end. Returns an
  * accessor to the running app: `ctx.url`, `ctx.hub`, `ctx.connect(path)`, ...
  * `metadata` is a function so that it may use what earlier hooks prepared
  * (a Redis URL).
