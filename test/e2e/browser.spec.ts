@@ -1,15 +1,12 @@
-import 'reflect-metadata';
-import { Test } from '@nestjs/testing';
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { filter } from 'rxjs';
 import { SseHub, type SseConnectionInfo } from '../../lib/index.js';
 import { AppModule } from '../../sample/app.module.js';
-import { platforms, request, type Platform, type TestApp } from '../support/app.js';
+import { platforms, request, useApp, useApps, type AppStarter, type TestApp } from '../support/app.js';
 import { chromiumMissing, chromiumRequired, findChromium, launchChromium } from '../support/browser.js';
-import { describeRedis, uniquePrefix, useRedis, type RedisServer } from '../support/redis.js';
+import { describeRedis, uniquePrefix, useRedisServer } from '../support/redis.js';
 
 // The sample app (sample/) driven by a real headless Chromium: what a person sees on `npm start`.
 
@@ -22,13 +19,7 @@ const ARTIFACTS = 'test-artifacts';
 const TIMEOUT = 60_000;
 
 /** Boots the sample's AppModule on loopback; `port` 0 picks a free one, a given one restarts on it. */
-async function startSample(platform: Platform, port = 0): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const app = moduleRef.createNestApplication(platform.createAdapter(), { logger: ['error', 'warn'] });
-  await app.listen(port, '127.0.0.1');
-  const address = (app.getHttpServer() as Server).address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
-}
+const startSample = (apps: AppStarter, port = 0): Promise<TestApp> => apps.start({ imports: [AppModule] }, { port });
 
 /** One browser tab on the sample page, with what it did on the network and any script error it had. */
 interface Tab {
@@ -124,21 +115,22 @@ if (!chromiumPath) {
 
   describe.each(platforms)('sample in a browser ($name)', (platform) => {
     let browser: Browser;
-    let t: TestApp;
     let tabs: Tabs;
 
     beforeAll(async () => {
       browser = await launchChromium(chromiumPath);
-      t = await startSample(platform);
     }, TIMEOUT);
     afterAll(async () => {
-      await t?.close();
       await browser?.close();
     });
     beforeEach(() => {
       tabs = new Tabs(browser);
     });
+    // Declared before the apps: the tabs close first.
     afterEach(() => tabs.closeAll());
+    // The browser's connections are not the pool's: no wait for none after each test.
+    const t = useApp(platform, () => ({ imports: [AppModule] }), { settle: false });
+    const apps = useApps(platform);
 
     it('delivers chat messages to their own room only', async () => {
       const alice = await tabs.open(t.url, 'red');
@@ -266,9 +258,8 @@ if (!chromiumPath) {
     }, TIMEOUT);
 
     it('reconnects after the server restarts, keeping its client id', async () => {
-      const first = await startSample(platform);
+      const first = await startSample(apps);
       const port = new URL(first.url).port;
-      let second: TestApp | undefined;
       try {
         const tab = await tabs.open(first.url, 'red');
         await tab.page.waitForFunction(() => document.getElementById('clock-time')?.textContent !== '–');
@@ -279,7 +270,7 @@ if (!chromiumPath) {
         await first.close();
         await statusIs(tab.page, 'reconnecting');
         const lastIdSeen = await text(tab.page, '#last-event-id');
-        second = await startSample(platform, Number(port));
+        const second = await startSample(apps, Number(port));
         const connects = connectsOf(second, tab.clientId);
         await statusIs(tab.page, 'open');
         expect(connects).toHaveLength(1);
@@ -301,9 +292,8 @@ if (!chromiumPath) {
         expect(await text(tab.page, '#gap-note')).toContain(lastIdSeen);
         await tab.page.screenshot({ path: `${ARTIFACTS}/sample-restarted-${platform.name}.png`, fullPage: true });
       } finally {
+        // The tabs first; the apps close after the test.
         await tabs.closeAll();
-        await second?.close();
-        await first.close().catch(() => undefined);
       }
     }, TIMEOUT);
   });
@@ -313,30 +303,29 @@ if (!chromiumPath) {
   describeRedis('sample in a browser over Redis', () => {
     describe.each(platforms)('$name', (platform) => {
       let browser: Browser;
-      let redis: { url: string; server: RedisServer | undefined };
+      const redis = useRedisServer();
       const env = { REDIS_URL: process.env.REDIS_URL, SSE_REDIS_PREFIX: process.env.SSE_REDIS_PREFIX };
 
       beforeAll(async () => {
-        redis = await useRedis();
         process.env.REDIS_URL = redis.url;
         process.env.SSE_REDIS_PREFIX = uniquePrefix(`browser-${platform.name}`);
         browser = await launchChromium(chromiumPath);
       }, TIMEOUT);
       afterAll(async () => {
         await browser?.close();
-        await redis?.server?.stop();
         for (const [key, value] of Object.entries(env)) {
           if (value === undefined) delete process.env[key];
           else process.env[key] = value;
         }
       });
+      // Started in the test, so closed after it, before Redis stops.
+      const apps = useApps(platform);
 
       it('after a restart the page gets what was sent to it while the server was down', async () => {
         const tabs = new Tabs(browser);
-        const first = await startSample(platform);
+        const first = await startSample(apps);
         // Another instance of the app on the same Redis, which stays up throughout.
-        const other = await startSample(platform);
-        let restarted: TestApp | undefined;
+        const other = await startSample(apps);
         try {
           const tab = await tabs.open(first.url, 'red');
           await waitForTicks(tab.page, 1);
@@ -351,7 +340,7 @@ if (!chromiumPath) {
           });
           expect(sent.status).toBe(201);
 
-          restarted = await startSample(platform, Number(new URL(first.url).port));
+          const restarted = await startSample(apps, Number(new URL(first.url).port));
           const connects = connectsOf(restarted, tab.clientId);
           await statusIs(tab.page, 'open');
           await waitForListItem(tab.page, '#notices', 'sent while you were away');
@@ -360,10 +349,8 @@ if (!chromiumPath) {
           expect((await notices(tab.page)).filter((line) => line.includes('sent while you were away'))).toHaveLength(1);
           await tab.page.screenshot({ path: `${ARTIFACTS}/sample-redis-restart-${platform.name}.png`, fullPage: true });
         } finally {
+          // The tabs first; the apps close after the test.
           await tabs.closeAll();
-          await restarted?.close();
-          await other.close();
-          await first.close().catch(() => undefined);
         }
       }, TIMEOUT);
     });

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Post, Req } from '@nestjs/common';
-import net from 'node:net';
 import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
+import { RawStream } from '../support/raw-http.js';
+import type { SseClient } from '../support/sse-client.js';
 
 @Controller()
 class BurstController {
@@ -26,52 +26,14 @@ class BurstController {
   }
 }
 
-/** Reads a response raw and counts the non-empty HTTP chunks of its body: one chunk is one write. */
-function rawChunks(url: string, until: (body: string) => boolean): Promise<{ chunks: number; body: string }> {
-  const { hostname, port, pathname, search } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname);
-    socket.write(`GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`);
-    let raw = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (data: string) => {
-      raw += data;
-      const headEnd = raw.indexOf('\r\n\r\n');
-      if (headEnd < 0) return;
-      let rest = raw.slice(headEnd + 4);
-      let chunks = 0;
-      let body = '';
-      for (;;) {
-        const lineEnd = rest.indexOf('\r\n');
-        if (lineEnd < 0) break;
-        const size = parseInt(rest.slice(0, lineEnd), 16);
-        if (rest.length < lineEnd + 2 + size + 2) break;
-        body += rest.slice(lineEnd + 2, lineEnd + 2 + size);
-        rest = rest.slice(lineEnd + 2 + size + 2);
-        if (size > 0) chunks++;
-      }
-      if (until(body)) {
-        socket.destroy();
-        resolve({ chunks, body });
-      }
-    });
-    socket.on('error', reject);
-  });
-}
-
 describe.each(platforms)('write coalescing ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [BurstController] });
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [BurstController] }));
 
   it('gives each client exactly its events of a burst, in order, whatever the mix of targets', async () => {
-    const red = await SseClient.open(`${t.url}/feed?room=red`);
-    const blue = await SseClient.open(`${t.url}/feed?room=blue`);
-    const alone = await SseClient.open(`${t.url}/feed`);
-    const [, , aloneOpen] = await Promise.all([red.opened(), blue.opened(), alone.opened()]);
-    await request(`${t.url}/burst`, { method: 'POST', body: { clientId: aloneOpen.clientId } });
+    const red = (await t.connect('/feed?room=red')).client;
+    const blue = (await t.connect('/feed?room=blue')).client;
+    const alone = await t.connect('/feed');
+    await t.request('/burst', { method: 'POST', body: { clientId: alone.clientId } });
     const expected = (types: string[]) => {
       const list: string[] = [];
       for (let i = 0; i < 30; i++) {
@@ -87,31 +49,32 @@ describe.each(platforms)('write coalescing ($name)', (platform) => {
       })).map((e) => `${e.event}:${e.data}`);
     expect(await seen(red, 22)).toEqual(expected(['all', 'red']));
     expect(await seen(blue, 12)).toEqual(expected(['all']));
-    expect(await seen(alone, 22)).toEqual(expected(['all', 'one']));
-    for (const client of [red, blue, alone]) client.close();
+    expect(await seen(alone.client, 22)).toEqual(expected(['all', 'one']));
   });
 
   it('sends the frames of one tick in one write, each frame whole, and sse.close after them', async () => {
-    const open = rawChunks(`${t.url}/feed?room=red`, (body) => body.includes('sse.close'));
-    // The raw client is registered once the hub counts it.
-    const hub = t.app.get(SseHub);
-    const deadline = Date.now() + 10_000;
-    while ((await hub.count({ name: 'feed', group: 'red' })) === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
+    // A bare socket, to see the chunks (one per write) that an HTTP client would hide.
+    const raw = RawStream.open(`${t.url}/feed?room=red`);
+    try {
+      // Registered before its sse.open is written.
+      await raw.next('sse.open');
+      await t.request('/burst', { method: 'POST', body: { clientId: 'nobody', close: true } });
+      await raw.next('sse.close');
+      // One chunk for sse.open, one for the whole burst (one tick) and its close.
+      expect(raw.chunks).toBe(2);
+      // Each frame whole: the body is frames and blank lines, nothing else.
+      expect(raw.body).toMatch(/^(?:(?:[a-z]+: [^\n]*\n)+\n)+$/);
+      expect(raw.parser.typesAndData().map(([type, data]) => (type.startsWith('sse.') ? type : `${type}:${data}`))).toEqual([
+        'sse.open',
+        ...Array.from({ length: 30 }, (_, i) => i)
+          .filter((i) => i % 3 !== 2)
+          .map((i) => `${['all', 'red'][i % 3]}:${i}`),
+        'all:x',
+        'all:y',
+        'sse.close',
+      ]);
+    } finally {
+      raw.close();
     }
-    await request(`${t.url}/burst`, { method: 'POST', body: { clientId: 'nobody', close: true } });
-    const { chunks, body } = await open;
-    // One chunk for sse.open, one for the whole burst (one tick) and its close.
-    expect(chunks).toBe(2);
-    const frames = body.split('\n\n').filter(Boolean);
-    expect(frames[0]).toContain('event: sse.open');
-    expect(frames.slice(1, -1).map((f) => f.match(/event: (\w+)\ndata: (\w+)/)?.slice(1).join(':'))).toEqual([
-      ...Array.from({ length: 30 }, (_, i) => i)
-        .filter((i) => i % 3 !== 2)
-        .map((i) => `${['all', 'red'][i % 3]}:${i}`),
-      'all:x',
-      'all:y',
-    ]);
-    expect(frames.at(-1)).toContain('event: sse.close');
   });
 });

@@ -1,9 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { filter, firstValueFrom } from 'rxjs';
-import { SseConnection, SseContext, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { untilNoConnections } from '../support/hub.js';
-import { SseClientPool } from '../support/sse-client.js';
+import { SseConnection, SseContext, SseModule } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { nextLifecycle } from '../support/hub.js';
 import { queryParam } from '../support/request-params.js';
 
 @Controller()
@@ -29,35 +27,25 @@ class ContextController {
 }
 
 describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  const pool = new SseClientPool();
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [ContextController] });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(async () => {
-    await pool.closeAll();
-    await untilNoConnections(hub);
-  });
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [ContextController] }));
 
-  const reply = (headers: Record<string, string>) => request(`${t.url}/reply`, { method: 'POST', headers });
+  const reply = (headers: Record<string, string>) => t.request('/reply', { method: 'POST', headers });
 
   it('finds the connection from X-Sse-Name + X-Sse-Client-Id, and ctx.send reaches it', async () => {
-    const { client, clientId } = await pool.connect(`${t.url}/events`);
-    const other = await pool.connect(`${t.url}/events`);
+    const { client, clientId } = await t.connect('/events');
+    const other = await t.connect('/events');
     const res = await reply({ 'x-sse-name': 'events', 'x-sse-client-id': clientId });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ name: 'events', clientId, group: null, scope: 'global' });
     expect(JSON.parse((await client.next('reply')).data)).toEqual({ to: clientId });
-    // Only that connection.
-    await other.client.waitFor(() => other.client.events.length >= 1);
-    expect(other.client.eventsOf('reply')).toEqual([]);
+    // Only that connection: a marker sent after the reply reaches the other one with no reply before it.
+    await t.hub.send({ name: 'events' }, { event: 'marker', data: '' });
+    await other.client.next('marker');
+    expect(other.client.events.map((e) => e.event)).toEqual(['sse.open', 'marker']);
   });
 
   it('accepts a matching X-Sse-Group and answers 404 for another group', async () => {
-    const { client, clientId } = await pool.connect(`${t.url}/events?group=red`);
+    const { client, clientId } = await t.connect('/events?group=red');
     const ok = await reply({ 'x-sse-name': 'events', 'x-sse-client-id': clientId, 'x-sse-group': 'red' });
     expect(ok.status).toBe(200);
     expect(ok.body.group).toBe('red');
@@ -72,7 +60,7 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
     const group = 'grüppe 1';
     // '%' is encoded too, so that a literal "a%20b" id is never read as "a b".
     for (const offered of ['ïd-ü', 'a%20b']) {
-      const { client, clientId } = await pool.connect(`${t.url}/events?group=${encodeURIComponent(group)}&clientId=${encodeURIComponent(offered)}`);
+      const { client, clientId } = await t.connect(`/events?group=${encodeURIComponent(group)}&clientId=${encodeURIComponent(offered)}`);
       expect(clientId).toBe(offered);
       const headers = client.headers as Record<string, string>;
       expect(headers['x-sse-client-id']).toBe(encodeURIComponent(offered));
@@ -88,7 +76,7 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
   });
 
   it('answers 400 without the headers', async () => {
-    const { clientId } = await pool.connect(`${t.url}/events`);
+    const { clientId } = await t.connect('/events');
     const partial: Record<string, string>[] = [{}, { 'x-sse-name': 'events' }, { 'x-sse-client-id': clientId }];
     for (const headers of partial) {
       const res = await reply(headers);
@@ -105,17 +93,17 @@ describe.each(platforms)('@SseContext() on an ordinary route ($name)', (platform
   });
 
   it('answers 404 for an unknown client id or name, and for a connection that has gone', async () => {
-    const { client, clientId } = await pool.connect(`${t.url}/events`);
+    const { client, clientId } = await t.connect('/events');
     expect((await reply({ 'x-sse-name': 'events', 'x-sse-client-id': 'nobody' })).status).toBe(404);
     expect((await reply({ 'x-sse-name': 'other', 'x-sse-client-id': clientId })).status).toBe(404);
-    const gone = firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === clientId)));
+    const gone = nextLifecycle(t.hub, 'disconnect', { clientId });
     client.close();
     await gone;
     expect((await reply({ 'x-sse-name': 'events', 'x-sse-client-id': clientId })).status).toBe(404);
   });
 
   it('a local connection cannot be referenced (it is not registered)', async () => {
-    const { clientId } = await pool.connect(`${t.url}/local`);
+    const { clientId } = await t.connect('/local');
     expect((await reply({ 'x-sse-name': 'local', 'x-sse-client-id': clientId })).status).toBe(404);
   });
 });

@@ -12,10 +12,8 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { concat, Observable, of, throwError } from 'rxjs';
-import { SseConnection, SseContext, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { untilNoConnections } from '../support/hub.js';
-import { SseClientPool } from '../support/sse-client.js';
+import { SseConnection, SseContext, SseModule } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { headerValue, queryParam } from '../support/request-params.js';
 
@@ -99,30 +97,18 @@ class ErrorsController {
 }
 
 describe.each(platforms)('errors before and after the stream opens ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
   const logger = new RecordingLogger();
-  const pool = new SseClientPool();
-
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [ErrorsController] }, { logger });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(async () => {
-    await pool.closeAll();
-    await untilNoConnections(hub);
-  });
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [ErrorsController] }), { logger });
 
   /** Expects a plain HTTP error answer: the status, a JSON body with the message, no stream, nothing registered. */
   async function expectHttpError(path: string, status: number, message: RegExp, headers: Record<string, string> = {}) {
-    const client = await pool.open(`${t.url}${path}`, { headers });
+    const client = await t.open(path, { headers });
     await client.end();
     expect(client.status).toBe(status);
     expect(String(client.headers['content-type'])).toMatch(/^application\/json/);
     expect(client.events).toEqual([]);
     expect(JSON.parse(client.body)).toMatchObject({ statusCode: status, message: expect.stringMatching(message) });
-    expect(await hub.count()).toBe(0);
+    expect(await t.hub.count()).toBe(0);
   }
 
   it('a guard that throws UnauthorizedException answers 401, not a stream', () =>
@@ -132,15 +118,15 @@ describe.each(platforms)('errors before and after the stream opens ($name)', (pl
     expectHttpError('/guarded', 403, /Forbidden/, { authorization: 'Bearer bad' }));
 
   it('a guard that allows opens the stream', async () => {
-    const { client } = await pool.connect(`${t.url}/guarded`, { headers: { authorization: 'Bearer good' } });
+    const { client } = await t.connect('/guarded', { headers: { authorization: 'Bearer good' } });
     expect(client.status).toBe(200);
-    expect(await hub.count({ name: 'guarded' })).toBe(1);
+    expect(await t.hub.count({ name: 'guarded' })).toBe(1);
   });
 
   it('a pipe error answers 400', () => expectHttpError('/piped?n=abc', 400, /numeric string is expected/));
 
   it('a pipe that passes lets the handler stream', async () => {
-    const { client } = await pool.connect(`${t.url}/piped?n=21`);
+    const { client } = await t.connect('/piped?n=21');
     expect((await client.next('message')).data).toBe('42');
   });
 
@@ -155,7 +141,7 @@ describe.each(platforms)('errors before and after the stream opens ($name)', (pl
   });
 
   it('an HttpException after the stream opened becomes sse.error with its message, then the response ends', async () => {
-    const client = await pool.open(`${t.url}/fails-later`);
+    const client = await t.open('/fails-later');
     await client.end();
     expect(client.status).toBe(200);
     expect(client.events.map((e) => e.event ?? 'message')).toEqual(['sse.open', 'message', 'sse.error']);
@@ -164,17 +150,17 @@ describe.each(platforms)('errors before and after the stream opens ($name)', (pl
 
   it('an unknown error after the stream opened is sse.error without details or stack, and is logged', async () => {
     const logged = logger.waitFor((line) => line.level === 'error' && line.message.includes('secret internals'));
-    const client = await pool.open(`${t.url}/crashes-later`);
+    const client = await t.open('/crashes-later');
     await client.end();
     const data = client.eventsOf('sse.error')[0].data;
     expect(JSON.parse(data)).toEqual({ message: 'Internal server error' });
     expect(client.raw).not.toMatch(/secret internals|\bat /);
     await logged;
-    expect(await hub.hasName('later')).toBe(false);
+    expect(await t.hub.hasName('later')).toBe(false);
   });
 
   it('an Observable that errors after emitting ends with sse.error', async () => {
-    const client = await pool.open(`${t.url}/observable-fails`);
+    const client = await t.open('/observable-fails');
     await client.end();
     expect(client.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'one', 'sse.error']);
   });

@@ -10,8 +10,9 @@ import {
   type SseConnectionInfo,
   type SseLifecycleEvent,
 } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient, SseClientPool } from '../support/sse-client.js';
+import { platforms, useApp, useApps } from '../support/app.js';
+import { nextLifecycle } from '../support/hub.js';
+import { SseClient } from '../support/sse-client.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { deferred } from '../support/deferred.js';
 import { queryParam } from '../support/request-params.js';
@@ -34,17 +35,17 @@ class LifecycleController {
   }
 }
 
-/** A handler still pending (nothing sent yet) when shutdown begins. */
-const slowEntered = deferred();
-const slowRelease = deferred();
+/** A handler still pending (nothing sent yet) when shutdown begins; new for each test. */
+let slow = { entered: deferred(), release: deferred() };
 
 @Controller()
 class SlowController {
   @Get('slow')
   @SseConnection({ name: 'slow', scope: 'local' })
   async slow(@SseContext() ctx: SseContext) {
-    slowEntered.resolve();
-    await slowRelease.promise;
+    const { entered, release } = slow;
+    entered.resolve();
+    await release.promise;
     await ctx.send({ data: 'too late' }).catch(() => undefined);
     await new Promise<void>(() => undefined);
   }
@@ -86,33 +87,25 @@ class LifecycleListeners {
 }
 
 describe.each(platforms)('lifecycle: decorators, events$, errors in listeners ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  let listeners: LifecycleListeners;
   const logger = new RecordingLogger();
-  const pool = new SseClientPool();
-
-  beforeAll(async () => {
-    t = await startApp(
-      platform,
-      { imports: [SseModule.forRoot()], controllers: [LifecycleController], providers: [LifecycleListeners] },
-      { logger },
-    );
-    hub = t.app.get(SseHub);
-    listeners = t.app.get(LifecycleListeners);
+  const t = useApp(
+    platform,
+    () => ({ imports: [SseModule.forRoot()], controllers: [LifecycleController], providers: [LifecycleListeners] }),
+    { logger },
+  );
+  let listeners: LifecycleListeners;
+  beforeAll(() => {
+    listeners = t.get(LifecycleListeners);
   });
-  afterAll(() => t.close());
-  afterEach(async () => {
-    await pool.closeAll();
+  afterEach(() => {
     listeners.seen.length = 0;
   });
 
-  const disconnectOf = (clientId: string) =>
-    firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === clientId)));
+  const disconnectOf = (clientId: string) => nextLifecycle(t.hub, 'disconnect', { clientId });
 
   it('@OnSseConnect / @OnSseDisconnect run for their name, unnamed ones for every name', async () => {
-    const events = await pool.connect(`${t.url}/events?clientId=a&group=red`);
-    await pool.connect(`${t.url}/news?clientId=n`);
+    const events = await t.connect('/events?clientId=a&group=red');
+    await t.connect('/news?clientId=n');
     expect(listeners.seen).toEqual(expect.arrayContaining(['connect events a red', 'connect any events', 'connect any news']));
     expect(listeners.seen.filter((line) => line.startsWith('connect events'))).toEqual(['connect events a red']);
 
@@ -126,15 +119,15 @@ describe.each(platforms)('lifecycle: decorators, events$, errors in listeners ($
   it('events$ reports connect and disconnect with the connection info, for both scopes', async () => {
     // Only this test's connections: a previous test's client may still be leaving.
     const recorded = firstValueFrom(
-      hub.events$.pipe(
+      t.hub.events$.pipe(
         filter((e) => e.connection.clientId === 'g' || e.connection.name === 'countdown'),
         take(4),
         toArray(),
       ),
     );
-    const global = await pool.connect(`${t.url}/events?clientId=g&group=blue`, { headers: { 'last-event-id': '7' } });
-    const local = await pool.connect(`${t.url}/local`);
-    await hub.close({ name: 'events', clientId: 'g' });
+    const global = await t.connect('/events?clientId=g&group=blue', { headers: { 'last-event-id': '7' } });
+    const local = await t.connect('/local');
+    await t.hub.close({ name: 'events', clientId: 'g' });
     local.client.close();
     const events: SseLifecycleEvent[] = await recorded;
     expect(events.map((e) => `${e.type} ${e.connection.name}`)).toEqual([
@@ -156,91 +149,80 @@ describe.each(platforms)('lifecycle: decorators, events$, errors in listeners ($
   });
 
   it('a message sent from @OnSseConnect arrives after sse.open', async () => {
-    const { client } = await pool.connect(`${t.url}/news?clientId=w`);
+    const { client } = await t.connect('/news?clientId=w');
     await client.next('welcome');
     expect(client.events.map((e) => e.event)).toEqual(['sse.open', 'welcome']);
   });
 
   it('a listener that throws synchronously is logged and breaks nothing', async () => {
     const logged = logger.waitFor((line) => line.level === 'error' && line.message.includes('onEventsConnect'));
-    const { client } = await pool.connect(`${t.url}/events?clientId=sync-throw`);
+    const { client } = await t.connect('/events?clientId=sync-throw');
     const line = await logged;
     expect(line.message).toMatch(/^nestjs-sse-hub: LifecycleListeners\.onEventsConnect\(\) threw/);
     expect(line.rest).toContain('boom (sync)');
     // The other listeners still ran, and the connection works.
     expect(listeners.seen).toContain('connect any events');
-    expect(await hub.send({ name: 'events', clientId: 'sync-throw' }, { data: 'still here' })).toEqual({ delivered: 1 });
+    expect(await t.hub.send({ name: 'events', clientId: 'sync-throw' }, { data: 'still here' })).toEqual({ delivered: 1 });
     await client.next('message');
   });
 
   it('a listener whose promise rejects is logged and breaks nothing', async () => {
     const logged = logger.waitFor((line) => line.level === 'error' && line.message.includes('onEventsDisconnect'));
-    const { client } = await pool.connect(`${t.url}/events?clientId=async-throw`);
-    await hub.close({ name: 'events', clientId: 'async-throw' });
+    const { client } = await t.connect('/events?clientId=async-throw');
+    await t.hub.close({ name: 'events', clientId: 'async-throw' });
     await client.end();
     expect((await logged).rest).toContain('boom (async)');
     // The app still serves new connections.
-    const next = await pool.connect(`${t.url}/events?clientId=after`);
+    const next = await t.connect('/events?clientId=after');
     expect(next.clientId).toBe('after');
   });
 });
 
 describe.each(platforms)('shutdown with open connections ($name)', (platform) => {
+  const apps = useApps(platform);
+
   it('app.close() resolves and every open client gets sse.close {"reason":"shutdown"}', async () => {
-    const t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [LifecycleController] });
-    const hub = t.app.get(SseHub);
-    const disconnects = firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect'), take(3), toArray()));
-    const clients: SseClient[] = [];
-    try {
-      clients.push(await SseClient.open(`${t.url}/events?clientId=a`));
-      clients.push(await SseClient.open(`${t.url}/events?clientId=b&group=red`));
-      clients.push(await SseClient.open(`${t.url}/local`));
-      await Promise.all(clients.map((client) => client.opened()));
-      await clients[2].next('message');
-      await t.close();
-      for (const client of clients) {
-        await client.end();
-        expect(client.eventsOf('sse.close').map((e) => JSON.parse(e.data))).toEqual([{ reason: 'shutdown' }]);
-      }
-      expect((await disconnects).length).toBe(3);
-    } finally {
-      for (const client of clients) client.close();
+    const t = await apps.start({ imports: [SseModule.forRoot()], controllers: [LifecycleController] });
+    const disconnects = firstValueFrom(t.hub.events$.pipe(filter((e) => e.type === 'disconnect'), take(3), toArray()));
+    const clients = [
+      (await t.connect('/events?clientId=a')).client,
+      (await t.connect('/events?clientId=b&group=red')).client,
+      (await t.connect('/local')).client,
+    ];
+    await clients[2].next('message');
+    await t.close();
+    for (const client of clients) {
+      await client.end();
+      expect(client.eventsOf('sse.close').map((e) => JSON.parse(e.data))).toEqual([{ reason: 'shutdown' }]);
     }
+    expect((await disconnects).length).toBe(3);
   });
 
   it('a connection that opens after shutdown began is closed at once, so app.close() still resolves', async () => {
-    const t = await startApp(
-      platform,
+    slow = { entered: deferred(), release: deferred() };
+    const t = await apps.start(
       { imports: [SseModule.forRoot()], controllers: [LifecycleController, SlowController] },
       { logger: new RecordingLogger() },
     );
-    const hub = t.app.get(SseHub);
-    const clients: SseClient[] = [];
-    try {
-      clients.push(await SseClient.open(`${t.url}/events?clientId=witness`));
-      await clients[0].opened();
-      const slow = SseClient.open(`${t.url}/slow`);
-      await slowEntered.promise;
-      // The witness's disconnect tells that the shutdown's closeAll() has run.
-      const shutdownRan = firstValueFrom(hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === 'witness')));
-      const closing = t.close();
-      await shutdownRan;
-      slowRelease.resolve();
-      const late = await slow.catch((error: Error) => error);
-      if (late instanceof SseClient) {
-        clients.push(late);
-        await late.end();
-        expect(late.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'sse.close']);
-        expect(JSON.parse(late.eventsOf('sse.close')[0].data)).toEqual({ reason: 'shutdown' });
-      } else {
-        // Fastify's close() resets the sockets of requests still in flight;
-        // the browser treats that as a network error and reconnects.
-        expect(platform.name).toBe('fastify');
-        expect(late.message).toMatch(/ECONNRESET|socket hang up/);
-      }
-      await closing;
-    } finally {
-      for (const client of clients) client.close();
+    await t.connect('/events?clientId=witness');
+    const opening = t.open('/slow');
+    await slow.entered.promise;
+    // The witness's disconnect tells that the shutdown's closeAll() has run.
+    const shutdownRan = nextLifecycle(t.hub, 'disconnect', { clientId: 'witness' });
+    const closing = t.close();
+    await shutdownRan;
+    slow.release.resolve();
+    const late = await opening.catch((error: Error) => error);
+    if (late instanceof SseClient) {
+      await late.end();
+      expect(late.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'sse.close']);
+      expect(JSON.parse(late.eventsOf('sse.close')[0].data)).toEqual({ reason: 'shutdown' });
+    } else {
+      // Fastify's close() resets the sockets of requests still in flight;
+      // the browser treats that as a network error and reconnects.
+      expect(platform.name).toBe('fastify');
+      expect(late.message).toMatch(/ECONNRESET|socket hang up/);
     }
+    await closing;
   });
 });

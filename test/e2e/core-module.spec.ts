@@ -4,14 +4,12 @@ import {
   OnSseConnect,
   SseConnection,
   SseContext,
-  SseHub,
   SseInvalidArgumentError,
   SseModule,
   type SseModuleOptions,
   type SseOptionsFactory,
 } from '../../lib/index.js';
-import { platforms, startApp, type Platform, type TestApp } from '../support/app.js';
-import { SseClientPool } from '../support/sse-client.js';
+import { platforms, useApps, type Platform } from '../support/app.js';
 
 @Controller()
 class ModuleController {
@@ -52,32 +50,22 @@ class OwnOptions implements SseOptionsFactory {
 }
 
 describe.each(platforms)('SseModule configuration ($name)', (platform) => {
-  const pool = new SseClientPool();
-  let t: TestApp | undefined;
-  afterEach(async () => {
-    await pool.closeAll();
-    await t?.close();
-    t = undefined;
-  });
-
-  async function start(imports: ModuleMetadata['imports']) {
-    t = await startApp(platform, { imports, controllers: [ModuleController] });
-    return t;
-  }
+  const apps = useApps(platform);
+  const start = (imports: ModuleMetadata['imports']) => apps.start({ imports, controllers: [ModuleController] });
 
   it('forRoot() without options: global scope, no retry line, a working hub', async () => {
     const app = await start([SseModule.forRoot()]);
-    const { client, clientId } = await pool.connect(`${app.url}/events`);
+    const { client, clientId } = await app.connect('/events');
     expect(client.retry).toBeUndefined();
-    expect(await app.app.get(SseHub).send({ name: 'events', clientId }, { data: 'hi' })).toEqual({ delivered: 1 });
+    expect(await app.hub.send({ name: 'events', clientId }, { data: 'hi' })).toEqual({ delivered: 1 });
     await client.next('message');
-    const scoped = await pool.connect(`${app.url}/default-scope`);
+    const scoped = await app.connect('/default-scope');
     expect((await scoped.client.next('message')).data).toBe('global');
   });
 
   it('serves a POST route', async () => {
     const app = await start([SseModule.forRoot()]);
-    const { client, name } = await pool.connect(`${app.url}/events`, { method: 'POST', body: '' });
+    const { client, name } = await app.connect('/events', { method: 'POST', body: '' });
     expect(name).toBe('posted');
     expect(client.status).toBe(200);
   });
@@ -90,25 +78,25 @@ describe.each(platforms)('SseModule configuration ($name)', (platform) => {
         useFactory: async (config: AppConfig) => ({ retry: config.retry }),
       }),
     ]);
-    const { client } = await pool.connect(`${app.url}/events`);
+    const { client } = await app.connect('/events');
     expect(client.retry).toBe(4321);
   });
 
   it('forRootAsync with useClass', async () => {
     const app = await start([SseModule.forRootAsync({ useClass: OwnOptions })]);
-    const { client } = await pool.connect(`${app.url}/events`);
+    const { client } = await app.connect('/events');
     expect(client.retry).toBe(555);
     // defaultScope 'local' applies to routes without a scope.
-    const scoped = await pool.open(`${app.url}/default-scope`);
+    const scoped = await app.open('/default-scope');
     await scoped.end();
     expect(scoped.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'local', 'sse.close']);
   });
 
   it('forRootAsync with useExisting', async () => {
     const app = await start([SseModule.forRootAsync({ imports: [ConfigModule], useExisting: ExistingOptions })]);
-    const { client } = await pool.connect(`${app.url}/events`);
+    const { client } = await app.connect('/events');
     expect(client.retry).toBe(999);
-    expect(app.app.get(SseHub).getBroadcastLevel('events')).toBe('clientId');
+    expect(app.hub.getBroadcastLevel('events')).toBe('clientId');
   });
 });
 

@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { SseConnection, SseContext, SseHub, SseInvalidArgumentError, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClientPool } from '../support/sse-client.js';
+import { SseConnection, SseContext, SseInvalidArgumentError, SseModule } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
 import { queryParam } from '../support/request-params.js';
 
 const SECRET = 'a-secret-of-more-than-16-chars';
@@ -29,38 +28,34 @@ class SigningController {
 const tamper = (id: string) => id.slice(0, -1) + (id.endsWith('A') ? 'B' : 'A');
 
 describe.each(platforms)('signed client ids ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  const pool = new SseClientPool();
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot({ signing: { secret: SECRET } })], controllers: [SigningController] });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  const t = useApp(platform, () => ({
+    imports: [SseModule.forRoot({ signing: { secret: SECRET } })],
+    controllers: [SigningController],
+  }));
 
   it('issues signed ids: s:<128-bit id>.<HMAC-SHA256>', async () => {
-    const { client, clientId } = await pool.connect(`${t.url}/events`);
+    const { client, clientId } = await t.connect('/events');
     expect(clientId).toMatch(SIGNED_ID);
     expect(client.headers['x-sse-client-id']).toBe(clientId);
-    expect(hub.isClientIdSigned(clientId)).toBe(true);
-    expect(hub.isClientIdValid(clientId)).toBe(true);
+    expect(t.hub.isClientIdSigned(clientId)).toBe(true);
+    expect(t.hub.isClientIdValid(clientId)).toBe(true);
   });
 
   it('accepts its own signed id offered again on reconnect, by header and by query', async () => {
-    const first = await pool.connect(`${t.url}/events`);
+    const first = await t.connect('/events');
     first.client.close();
-    const byHeader = await pool.connect(`${t.url}/events`, { headers: { 'x-sse-client-id': first.clientId } });
+    const byHeader = await t.connect('/events', { headers: { 'x-sse-client-id': first.clientId } });
     expect(byHeader.clientId).toBe(first.clientId);
-    const byQuery = await pool.connect(`${t.url}/events?clientId=${encodeURIComponent(first.clientId)}`);
+    const byQuery = await t.connect(`/events?clientId=${encodeURIComponent(first.clientId)}`);
     expect(byQuery.clientId).toBe(first.clientId);
     // The query one replaced the header one: same id under the same name.
     await byHeader.client.end();
-    expect(await hub.exists({ name: 'events', clientId: first.clientId })).toBe(true);
+    expect(byHeader.client.eventsOf('sse.close').map((e) => JSON.parse(e.data))).toEqual([{ reason: 'replaced' }]);
+    expect(await t.hub.exists({ name: 'events', clientId: first.clientId })).toBe(true);
   });
 
   async function expectRefused(offered: string, message: RegExp) {
-    const client = await pool.open(`${t.url}/events`, { headers: { 'x-sse-client-id': offered } });
+    const client = await t.open('/events', { headers: { 'x-sse-client-id': offered } });
     await client.end();
     expect(client.status).toBe(400);
     expect(JSON.parse(client.body).message).toMatch(message);
@@ -68,7 +63,7 @@ describe.each(platforms)('signed client ids ($name)', (platform) => {
   }
 
   it('refuses a forged signature with 400', async () => {
-    const { clientId } = await pool.connect(`${t.url}/events`);
+    const { clientId } = await t.connect('/events');
     await expectRefused(tamper(clientId), /^nestjs-sse-hub: the client id's signature is not valid/);
     // Another id under a real signature.
     const signature = clientId.slice(clientId.lastIndexOf('.'));
@@ -83,31 +78,31 @@ describe.each(platforms)('signed client ids ($name)', (platform) => {
   });
 
   it('signs an id derived by the route', async () => {
-    const { clientId } = await pool.connect(`${t.url}/users?user=alice`);
+    const { clientId } = await t.connect('/users?user=alice');
     expect(clientId.startsWith('s:alice.')).toBe(true);
-    expect(clientId).toBe(hub.newClientId('alice'));
-    expect(hub.isClientIdValid(clientId)).toBe(true);
+    expect(clientId).toBe(t.hub.newClientId('alice'));
+    expect(t.hub.isClientIdValid(clientId)).toBe(true);
   });
 
   it('newClientId, isClientIdSigned and isClientIdValid', () => {
-    const fresh = hub.newClientId();
+    const fresh = t.hub.newClientId();
     expect(fresh).toMatch(SIGNED_ID);
-    expect(hub.newClientId()).not.toBe(fresh);
-    expect(hub.newClientId('bob')).toBe(hub.newClientId('bob'));
-    expect(hub.newClientId(fresh)).toBe(fresh);
-    expect(() => hub.newClientId(tamper(fresh))).toThrow(SseInvalidArgumentError);
-    expect(() => hub.newClientId('')).toThrow(SseInvalidArgumentError);
+    expect(t.hub.newClientId()).not.toBe(fresh);
+    expect(t.hub.newClientId('bob')).toBe(t.hub.newClientId('bob'));
+    expect(t.hub.newClientId(fresh)).toBe(fresh);
+    expect(() => t.hub.newClientId(tamper(fresh))).toThrow(SseInvalidArgumentError);
+    expect(() => t.hub.newClientId('')).toThrow(SseInvalidArgumentError);
 
-    expect(hub.isClientIdSigned('bob')).toBe(false);
-    expect(hub.isClientIdSigned('s:bob.sig')).toBe(true);
-    expect(hub.isClientIdValid('bob')).toBe(false);
-    expect(hub.isClientIdValid('s:bob.sig')).toBe(false);
-    expect(hub.isClientIdValid(tamper(fresh))).toBe(false);
+    expect(t.hub.isClientIdSigned('bob')).toBe(false);
+    expect(t.hub.isClientIdSigned('s:bob.sig')).toBe(true);
+    expect(t.hub.isClientIdValid('bob')).toBe(false);
+    expect(t.hub.isClientIdValid('s:bob.sig')).toBe(false);
+    expect(t.hub.isClientIdValid(tamper(fresh))).toBe(false);
   });
 
   it('a normal request naming its connection must carry a valid signed id', async () => {
-    const { client, clientId } = await pool.connect(`${t.url}/events`);
-    const reply = (id: string) => request(`${t.url}/reply`, { method: 'POST', headers: { 'x-sse-name': 'events', 'x-sse-client-id': id } });
+    const { client, clientId } = await t.connect('/events');
+    const reply = (id: string) => t.request('/reply', { method: 'POST', headers: { 'x-sse-name': 'events', 'x-sse-client-id': id } });
     const forged = await reply(tamper(clientId));
     expect(forged.status).toBe(400);
     expect(forged.body.message).toMatch(/signature is not valid/);
@@ -120,35 +115,27 @@ describe.each(platforms)('signed client ids ($name)', (platform) => {
 });
 
 describe.each(platforms)('strict signing binds ids to the user agent ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  const pool = new SseClientPool();
-  beforeAll(async () => {
-    t = await startApp(platform, {
-      imports: [SseModule.forRoot({ signing: { secret: SECRET, strict: true } })],
-      controllers: [SigningController],
-    });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(() => pool.closeAll());
+  const t = useApp(platform, () => ({
+    imports: [SseModule.forRoot({ signing: { secret: SECRET, strict: true } })],
+    controllers: [SigningController],
+  }));
 
   it('accepts the id from the same user agent and refuses it from another with 400', async () => {
-    const first = await pool.connect(`${t.url}/events`, { headers: { 'user-agent': 'agent-A' } });
-    const same = await pool.connect(`${t.url}/events`, {
+    const first = await t.connect('/events', { headers: { 'user-agent': 'agent-A' } });
+    const same = await t.connect('/events', {
       headers: { 'user-agent': 'agent-A', 'x-sse-client-id': first.clientId },
     });
     expect(same.clientId).toBe(first.clientId);
-    const other = await pool.open(`${t.url}/events`, { headers: { 'user-agent': 'agent-B', 'x-sse-client-id': first.clientId } });
+    const other = await t.open('/events', { headers: { 'user-agent': 'agent-B', 'x-sse-client-id': first.clientId } });
     await other.end();
     expect(other.status).toBe(400);
     expect(JSON.parse(other.body).message).toMatch(/signature is not valid/);
   });
 
   it('a normal request from another user agent cannot name the connection', async () => {
-    const { clientId } = await pool.connect(`${t.url}/events`, { headers: { 'user-agent': 'agent-A' } });
+    const { clientId } = await t.connect('/events', { headers: { 'user-agent': 'agent-A' } });
     const reply = (agent: string) =>
-      request(`${t.url}/reply`, {
+      t.request('/reply', {
         method: 'POST',
         headers: { 'user-agent': agent, 'x-sse-name': 'events', 'x-sse-client-id': clientId },
       });
@@ -158,36 +145,30 @@ describe.each(platforms)('strict signing binds ids to the user agent ($name)', (
 
   it('newClientId / isClientIdValid take the binding', () => {
     const binding = { userAgent: 'agent-A', remoteAddress: '10.0.0.1' };
-    const id = hub.newClientId('carol', binding);
-    expect(hub.isClientIdValid(id, binding)).toBe(true);
-    expect(hub.isClientIdValid(id, { ...binding, userAgent: 'agent-B' })).toBe(false);
-    expect(hub.isClientIdValid(id, { ...binding, remoteAddress: '10.0.0.2' })).toBe(false);
-    expect(hub.isClientIdValid(id)).toBe(false);
+    const id = t.hub.newClientId('carol', binding);
+    expect(t.hub.isClientIdValid(id, binding)).toBe(true);
+    expect(t.hub.isClientIdValid(id, { ...binding, userAgent: 'agent-B' })).toBe(false);
+    expect(t.hub.isClientIdValid(id, { ...binding, remoteAddress: '10.0.0.2' })).toBe(false);
+    expect(t.hub.isClientIdValid(id)).toBe(false);
   });
 });
 
 describe.each(platforms)('client ids without signing ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [SigningController] });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [SigningController] }));
 
   it('newClientId gives 128-bit random ids; any well-formed id is valid', () => {
-    const ids = new Set(Array.from({ length: 50 }, () => hub.newClientId()));
+    const ids = new Set(Array.from({ length: 50 }, () => t.hub.newClientId()));
     expect(ids.size).toBe(50);
     for (const id of ids) {
       expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
       expect(Buffer.from(id, 'base64url')).toHaveLength(16);
     }
-    expect(hub.newClientId('mine')).toBe('mine');
-    expect(hub.isClientIdSigned('mine')).toBe(false);
-    expect(hub.isClientIdValid('mine')).toBe(true);
-    expect(hub.isClientIdValid('s:looks.signed')).toBe(true);
-    expect(hub.isClientIdValid('')).toBe(false);
-    expect(hub.isClientIdValid('a\nb')).toBe(false);
-    expect(() => hub.newClientId('a\u0000b')).toThrow(SseInvalidArgumentError);
+    expect(t.hub.newClientId('mine')).toBe('mine');
+    expect(t.hub.isClientIdSigned('mine')).toBe(false);
+    expect(t.hub.isClientIdValid('mine')).toBe(true);
+    expect(t.hub.isClientIdValid('s:looks.signed')).toBe(true);
+    expect(t.hub.isClientIdValid('')).toBe(false);
+    expect(t.hub.isClientIdValid('a\nb')).toBe(false);
+    expect(() => t.hub.newClientId('a\u0000b')).toThrow(SseInvalidArgumentError);
   });
 });

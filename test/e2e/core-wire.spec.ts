@@ -1,8 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { SseConnection, SseContext, SseHub, SseInvalidArgumentError, SseModule, type SseEvent } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { untilNoConnections } from '../support/hub.js';
-import { SseClientPool, type SseClient } from '../support/sse-client.js';
+import { SseConnection, SseContext, SseInvalidArgumentError, SseModule, type SseEvent } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import type { SseClient } from '../support/sse-client.js';
 import { queryParam } from '../support/request-params.js';
 
 @Controller()
@@ -46,29 +45,17 @@ function expectWholeFrames(raw: string): void {
 }
 
 describe.each(platforms)('wire format ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  const pool = new SseClientPool();
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ retry: 1500 })], controllers: [WireController] }));
   let client: SseClient;
   let clientId: string;
-
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot({ retry: 1500 })], controllers: [WireController] });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
   beforeEach(async () => {
-    ({ client, clientId } = await pool.connect(`${t.url}/events`));
-  });
-  afterEach(async () => {
-    await pool.closeAll();
-    await untilNoConnections(hub);
+    ({ client, clientId } = await t.connect('/events'));
   });
 
   /** Sends one event to the test's client and returns it as the parser saw it. */
   async function roundTrip<T>(event: SseEvent<T>) {
     const from = client.events.length;
-    expect(await hub.send({ name: 'events', clientId }, event)).toEqual({ delivered: 1 });
+    expect(await t.hub.send({ name: 'events', clientId }, event)).toEqual({ delivered: 1 });
     return client.next(event.event ?? 'message', from);
   }
 
@@ -116,7 +103,7 @@ describe.each(platforms)('wire format ($name)', (platform) => {
 
   it('several events in one send arrive whole and in order', async () => {
     const events: SseEvent[] = Array.from({ length: 20 }, (_, i) => ({ event: i % 2 ? 'odd' : 'even', id: `${i}`, data: `line ${i}\nmore ${i}` }));
-    expect(await hub.send({ name: 'events', clientId }, events)).toEqual({ delivered: 1 });
+    expect(await t.hub.send({ name: 'events', clientId }, events)).toEqual({ delivered: 1 });
     await client.waitFor(() => client.events.length >= 21);
     expect(client.events.slice(1).map((e) => [e.event, e.id, e.data])).toEqual(
       events.map((e) => [e.event, e.id, e.data]),
@@ -143,11 +130,11 @@ describe.each(platforms)('wire format ($name)', (platform) => {
   ])('refuses %s with SseInvalidArgumentError and sends nothing', async (_label, bad) => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
-    await expect(hub.send({ name: 'events' }, bad)).rejects.toBeInstanceOf(SseInvalidArgumentError);
+    await expect(t.hub.send({ name: 'events' }, bad)).rejects.toBeInstanceOf(SseInvalidArgumentError);
     // A bad event among good ones: the whole send is refused.
-    await expect(hub.send({ name: 'events' }, [{ data: 'good' }, bad])).rejects.toBeInstanceOf(SseInvalidArgumentError);
-    await expect(hub.send({ name: 'events' }, { data: circular })).rejects.toThrow(/^nestjs-sse-hub: event data cannot be JSON-encoded/);
-    await hub.send({ name: 'events' }, { event: 'after', data: 'good' });
+    await expect(t.hub.send({ name: 'events' }, [{ data: 'good' }, bad])).rejects.toBeInstanceOf(SseInvalidArgumentError);
+    await expect(t.hub.send({ name: 'events' }, { data: circular })).rejects.toThrow(/^nestjs-sse-hub: event data cannot be JSON-encoded/);
+    await t.hub.send({ name: 'events' }, { event: 'after', data: 'good' });
     await client.next('after');
     expect(client.events.map((e) => e.event ?? 'message')).toEqual(['sse.open', 'after']);
     expectWholeFrames(client.raw.replace(/^retry: \d+\n/, ''));
@@ -156,12 +143,12 @@ describe.each(platforms)('wire format ($name)', (platform) => {
   it('writes retry:, then sse.open with JSON identity, on open', async () => {
     expect(client.raw.startsWith(`retry: 1500\nevent: sse.open\ndata: {"clientId":"${clientId}","name":"events","group":null,"groups":[]}\n\n`)).toBe(true);
     expect(client.retry).toBe(1500);
-    const grouped = await pool.connect(`${t.url}/events?group=red`);
+    const grouped = await t.connect('/events?group=red');
     expect(grouped.group).toBe('red');
   });
 
   it("a route's retry overrides the module's", async () => {
-    const fast = await pool.connect(`${t.url}/fast-retry`);
+    const fast = await t.connect('/fast-retry');
     expect(fast.client.retry).toBe(250);
     expect(fast.client.raw.startsWith('retry: 250\nevent: sse.open\n')).toBe(true);
   });
@@ -178,44 +165,44 @@ describe.each(platforms)('wire format ($name)', (platform) => {
     expect(client.headers).not.toHaveProperty('access-control-allow-origin');
     expect(client.headers).not.toHaveProperty('content-length');
     expect(client.headers).not.toHaveProperty('content-encoding');
-    const grouped = await pool.connect(`${t.url}/events?group=red`);
+    const grouped = await t.connect('/events?group=red');
     expect(grouped.client.headers['x-sse-group']).toBe('red');
   });
 
   it('sends Access-Control-Allow-Origin: * only with allowAllOrigins', async () => {
-    const cors = await pool.connect(`${t.url}/cors`, { headers: { origin: 'http://elsewhere.example' } });
+    const cors = await t.connect('/cors', { headers: { origin: 'http://elsewhere.example' } });
     expect(cors.client.headers['access-control-allow-origin']).toBe('*');
   });
 
   it('percent-encodes non-ASCII names and groups in the headers, not in sse.open', async () => {
     const group = 'grüppe 1';
-    const opened = await pool.connect(`${t.url}/unicode?group=${encodeURIComponent(group)}&clientId=${encodeURIComponent('ïd')}`);
+    const opened = await t.connect(`/unicode?group=${encodeURIComponent(group)}&clientId=${encodeURIComponent('ïd')}`);
     expect(opened.name).toBe('événements 📣');
     expect(opened.group).toBe(group);
     expect(opened.clientId).toBe('ïd');
     expect(opened.client.headers['x-sse-name']).toBe(encodeURIComponent('événements 📣'));
     expect(opened.client.headers['x-sse-group']).toBe(encodeURIComponent(group));
     expect(opened.client.headers['x-sse-client-id']).toBe(encodeURIComponent('ïd'));
-    expect(await hub.send({ name: 'événements 📣', group }, { data: 'ok' })).toEqual({ delivered: 1 });
+    expect(await t.hub.send({ name: 'événements 📣', group }, { data: 'ok' })).toEqual({ delivered: 1 });
   });
 
   it('takes an offered client id from the X-Sse-Client-Id header or the clientId query parameter', async () => {
-    expect((await pool.connect(`${t.url}/events`, { headers: { 'x-sse-client-id': 'from-header' } })).clientId).toBe('from-header');
-    expect((await pool.connect(`${t.url}/events?clientId=from-query`)).clientId).toBe('from-query');
-    const both = await pool.connect(`${t.url}/events?clientId=query-loses`, { headers: { 'x-sse-client-id': 'header-wins' } });
+    expect((await t.connect('/events', { headers: { 'x-sse-client-id': 'from-header' } })).clientId).toBe('from-header');
+    expect((await t.connect('/events?clientId=from-query')).clientId).toBe('from-query');
+    const both = await t.connect('/events?clientId=query-loses', { headers: { 'x-sse-client-id': 'header-wins' } });
     expect(both.clientId).toBe('header-wins');
   });
 
   it("the route's clientId callback wins over an offered id", async () => {
-    const opened = await pool.connect(`${t.url}/derived?user=u-42&clientId=offered`, { headers: { 'x-sse-client-id': 'offered' } });
+    const opened = await t.connect('/derived?user=u-42&clientId=offered', { headers: { 'x-sse-client-id': 'offered' } });
     expect(opened.clientId).toBe('u-42');
     // Without a derived id the offered one is used.
-    expect((await pool.connect(`${t.url}/derived?clientId=offered`)).clientId).toBe('offered');
+    expect((await t.connect('/derived?clientId=offered')).clientId).toBe('offered');
   });
 
   it('exposes Last-Event-ID (header, else ?lastEventId) as ctx.lastEventId, the header winning', async () => {
     const lastIdOf = async (path: string, headers: Record<string, string> = {}) => {
-      const opened = await pool.connect(`${t.url}${path}`, { headers });
+      const opened = await t.connect(path, { headers });
       return (await opened.client.nextJson<{ lastEventId: string | null }>('last-event-id')).lastEventId;
     };
     expect(await lastIdOf('/resume')).toBeNull();
@@ -226,7 +213,7 @@ describe.each(platforms)('wire format ($name)', (platform) => {
 
   it('gives every connection a distinct 128-bit random id by default (22 base64url characters)', async () => {
     const ids = [clientId];
-    for (let i = 0; i < 5; i++) ids.push((await pool.connect(`${t.url}/events`)).clientId);
+    for (let i = 0; i < 5; i++) ids.push((await t.connect('/events')).clientId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) {
       expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -236,21 +223,10 @@ describe.each(platforms)('wire format ($name)', (platform) => {
 });
 
 describe.each(platforms)('keep-alive ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  const pool = new SseClientPool();
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot({ keepAlive: 50 })], controllers: [WireController] });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(async () => {
-    await pool.closeAll();
-    await untilNoConnections(hub);
-  });
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 50 })], controllers: [WireController] }));
 
   it('sends ": ping" comments on an idle connection', async () => {
-    const { client } = await pool.connect(`${t.url}/events`);
+    const { client } = await t.connect('/events');
     await client.waitFor(() => client.comments.length >= 2, 'two pings');
     expect(new Set(client.comments)).toEqual(new Set(['ping']));
     // No retry option anywhere: no retry line.
@@ -259,12 +235,12 @@ describe.each(platforms)('keep-alive ($name)', (platform) => {
   });
 
   it('never puts a comment inside an event, while events and pings interleave', async () => {
-    const { client } = await pool.connect(`${t.url}/events`);
+    const { client } = await t.connect('/events');
     const big = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(50)}`).join('\n');
     let sent = 0;
     // Sends until pings have been seen between events (each send waits for the previous one to arrive).
     while (client.comments.length < 3 || sent < 5) {
-      await hub.send({ name: 'events' }, [{ event: 'big', id: `${sent}`, data: big }, { data: `small ${sent}` }]);
+      await t.hub.send({ name: 'events' }, [{ event: 'big', id: `${sent}`, data: big }, { data: `small ${sent}` }]);
       sent++;
       await client.waitFor(() => client.dataOf('message').length >= sent, `small ${sent}`);
       if (sent % 2 === 0) await client.waitFor(() => client.raw.endsWith(': ping\n\n'), 'a ping', 10_000);

@@ -1,8 +1,9 @@
 import { Controller, Get, Post, Headers } from '@nestjs/common';
-import { firstValueFrom, filter } from 'rxjs';
 import { SseConnection, SseContext, SseHub, SseModule, type SseModuleOptions } from '../../lib/index.js';
-import { platforms, request, startApp, type Platform, type TestApp } from '../support/app.js';
-import { SseClient, type EventSourceMessage } from '../support/sse-client.js';
+import { platforms, useApp, useApps } from '../support/app.js';
+import { nextLifecycle } from '../support/hub.js';
+import type { EventSourceMessage, SseClient } from '../support/sse-client.js';
+import { until } from '../support/wait.js';
 
 @Controller()
 class FeedController {
@@ -21,38 +22,25 @@ class FeedController {
   }
 }
 
-const boot = (platform: Platform, options: SseModuleOptions = {}) =>
-  startApp(platform, { imports: [SseModule.forRoot(options)], controllers: [FeedController] });
+const moduleWith = (options: SseModuleOptions = {}) => ({ imports: [SseModule.forRoot(options)], controllers: [FeedController] });
 
 const messages = (client: SseClient): EventSourceMessage[] => client.eventsOf('message');
 const data = (client: SseClient): string[] => messages(client).map((event) => event.data);
 const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Resolves when the server has seen `clientId` of `name` go away. */
-function disconnected(hub: SseHub, name: string, clientId: string): Promise<unknown> {
-  return firstValueFrom(
-    hub.events$.pipe(
-      filter((e) => e.type === 'disconnect' && e.connection.name === name && e.connection.clientId === clientId),
-    ),
-  );
-}
 
 describe.each(platforms)('delivery: replay ($name)', (platform) => {
   describe('a stream of 10,000 events', () => {
-    let t: TestApp;
-    beforeAll(async () => (t = await boot(platform, { history: { size: 20_000 } })));
-    afterAll(() => t.close());
+    const t = useApp(platform, () => moduleWith({ history: { size: 20_000 } }));
 
     it('survives a killed socket: both sessions together hold every event once, in order', async () => {
-      const hub = t.app.get(SseHub);
       const total = 10_000;
-      const first = await SseClient.open(`${t.url}/feed`);
-      await first.opened();
+      const { client: first } = await t.connect('/feed');
 
       let sent = 0;
       const sending = (async () => {
         for (; sent < total; sent++) {
-          await hub.send({ name: 'feed' }, { data: String(sent) });
+          await t.hub.send({ name: 'feed' }, { data: String(sent) });
           // Full speed, but let the sockets move now and then, so the kill lands mid-stream.
           if (sent % 100 === 99) await yieldToIo();
         }
@@ -64,7 +52,7 @@ describe.each(platforms)('delivery: replay ($name)', (platform) => {
       const resumeFrom = first.lastEventId!;
       const sentAtKill = sent;
 
-      const second = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': resumeFrom } });
+      const second = await t.open('/feed', { headers: { 'last-event-id': resumeFrom } });
       await sending;
       await second.waitFor(() => firstSession.length + messages(second).length >= total, 'the rest', 30_000);
 
@@ -79,46 +67,35 @@ describe.each(platforms)('delivery: replay ($name)', (platform) => {
       expect(new Set(ids).size).toBe(total);
       expect([...ids].sort()).toEqual(ids);
       console.info(`10,000-event replay: killed after ${firstSession.length} received, ${sentAtKill} sent`);
-      second.close();
     });
   });
 
   describe('addressing', () => {
-    let t: TestApp;
-    let hub: SseHub;
-    beforeAll(async () => {
-      t = await boot(platform);
-      hub = t.app.get(SseHub);
-    });
-    afterAll(() => t.close());
+    const t = useApp(platform, () => moduleWith());
 
     it('replays to a client exactly what it would have got live: its groups, its client id, its name', async () => {
-      const alice = await SseClient.open(`${t.url}/chat?room=a&clientId=alice`);
-      const bob = await SseClient.open(`${t.url}/chat?room=b&clientId=bob`);
-      await Promise.all([alice.opened(), bob.opened()]);
-      await hub.send({ name: 'chat' }, { data: 'before' });
+      const { client: alice } = await t.connect('/chat?room=a&clientId=alice');
+      const { client: bob } = await t.connect('/chat?room=b&clientId=bob');
+      await t.hub.send({ name: 'chat' }, { data: 'before' });
       await alice.next('message');
       const resumeFrom = alice.lastEventId!;
 
-      const gone = disconnected(hub, 'chat', 'alice');
+      const gone = nextLifecycle(t.hub, 'disconnect', { name: 'chat', clientId: 'alice' });
       alice.close();
       await gone;
-      await hub.send({ name: 'chat', group: 'a' }, { data: 'for-a' });
-      await hub.send({ name: 'chat', group: 'b' }, { data: 'for-b' });
-      await hub.send({ name: 'chat', clientId: 'alice' }, { data: 'dm-alice' });
-      await hub.send({ name: 'chat', clientId: 'bob' }, { data: 'dm-bob' });
-      await hub.send({ name: 'chat', group: 'b', clientId: 'alice' }, { data: 'alice-if-in-b' });
-      await hub.send({ name: 'chat', group: ['a', 'b'] }, { data: 'both-rooms' });
-      await hub.send({ name: ['chat', 'elsewhere'] }, [{ data: 'batch-1' }, { data: 'batch-2' }]);
-      await hub.send({ name: 'elsewhere' }, { data: 'other-name' });
-      await hub.send({ name: 'chat', clientId: 'carol' }, { data: 'dm-carol' });
+      await t.hub.send({ name: 'chat', group: 'a' }, { data: 'for-a' });
+      await t.hub.send({ name: 'chat', group: 'b' }, { data: 'for-b' });
+      await t.hub.send({ name: 'chat', clientId: 'alice' }, { data: 'dm-alice' });
+      await t.hub.send({ name: 'chat', clientId: 'bob' }, { data: 'dm-bob' });
+      await t.hub.send({ name: 'chat', group: 'b', clientId: 'alice' }, { data: 'alice-if-in-b' });
+      await t.hub.send({ name: 'chat', group: ['a', 'b'] }, { data: 'both-rooms' });
+      await t.hub.send({ name: ['chat', 'elsewhere'] }, [{ data: 'batch-1' }, { data: 'batch-2' }]);
+      await t.hub.send({ name: 'elsewhere' }, { data: 'other-name' });
+      await t.hub.send({ name: 'chat', clientId: 'carol' }, { data: 'dm-carol' });
 
-      const back = await SseClient.open(`${t.url}/chat?room=a&clientId=alice`, {
-        headers: { 'last-event-id': resumeFrom },
-      });
-      const carol = await SseClient.open(`${t.url}/chat?room=b&clientId=carol&lastEventId=${resumeFrom}`);
-      await Promise.all([back.opened(), carol.opened()]);
-      await hub.send({ name: 'chat' }, { data: 'live' });
+      const { client: back } = await t.connect('/chat?room=a&clientId=alice', { headers: { 'last-event-id': resumeFrom } });
+      const { client: carol } = await t.connect(`/chat?room=b&clientId=carol&lastEventId=${resumeFrom}`);
+      await t.hub.send({ name: 'chat' }, { data: 'live' });
       await Promise.all([back.collect('message', 6), carol.collect('message', 6), bob.collect('message', 7)]);
 
       expect(data(back)).toEqual(['for-a', 'dm-alice', 'both-rooms', 'batch-1', 'batch-2', 'live']);
@@ -127,16 +104,14 @@ describe.each(platforms)('delivery: replay ($name)', (platform) => {
       // The query parameter works like the header (EventSource polyfills).
       expect(data(carol)).toEqual(['for-b', 'both-rooms', 'batch-1', 'batch-2', 'dm-carol', 'live']);
       expect(back.events.map((event) => event.event ?? 'message').slice(0, 2)).toEqual(['sse.open', 'message']);
-      expect(hub.stats().replaysServed).toBe(2);
-      for (const client of [bob, back, carol]) client.close();
+      expect(t.hub.stats().replaysServed).toBe(2);
     });
 
     it('gives ctx.send events an id and keeps them for the same client id', async () => {
-      const dana = await SseClient.open(`${t.url}/chat?room=a&clientId=dana`);
-      await dana.opened();
-      await hub.send({ name: 'chat', clientId: 'dana' }, { data: 'first', id: 'caller-chosen' });
+      const { client: dana } = await t.connect('/chat?room=a&clientId=dana');
+      await t.hub.send({ name: 'chat', clientId: 'dana' }, { data: 'first', id: 'caller-chosen' });
       await dana.next('message');
-      const whisper = await request(`${t.url}/whisper`, {
+      const whisper = await t.request('/whisper', {
         method: 'POST',
         headers: { 'x-sse-name': 'chat', 'x-sse-client-id': 'dana', 'x-text': 'psst' },
       });
@@ -146,116 +121,87 @@ describe.each(platforms)('delivery: replay ($name)', (platform) => {
       expect(psst.data).toBe('psst');
       expect(psst.id).toMatch(/^[0-9a-z]{9}-[0-9a-z]{11}$/);
 
-      const again = await SseClient.open(`${t.url}/chat?room=a&clientId=dana`, {
-        headers: { 'last-event-id': 'caller-chosen' },
-      });
+      const again = await t.open('/chat?room=a&clientId=dana', { headers: { 'last-event-id': 'caller-chosen' } });
       await again.next('message');
       expect(messages(again).map((event) => [event.id, event.data])).toEqual([[psst.id, 'psst']]);
-      expect(dana.ended || (await dana.next('sse.close'))).toBeTruthy();
-      again.close();
+      // The same client id again: the first connection was replaced.
+      await dana.end();
+      expect(dana.eventsOf('sse.close').map((event) => JSON.parse(event.data))).toEqual([{ reason: 'replaced' }]);
     });
   });
 
-  describe('stats', () => {
+  describe('stats and resuming too late', () => {
+    const apps = useApps(platform);
+
     it('counts connections per name, events once each, and bytes per recipient', async () => {
-      const t = await boot(platform);
-      try {
-        const hub = t.app.get(SseHub);
-        const clients = [
-          await SseClient.open(`${t.url}/feed`),
-          await SseClient.open(`${t.url}/feed`),
-          await SseClient.open(`${t.url}/chat?room=a`),
-        ];
-        await Promise.all(clients.map((client) => client.opened()));
-        const before = hub.stats();
-        expect(before).toMatchObject({ connections: 3, connectionsByName: { feed: 2, chat: 1 }, eventsSent: 0 });
-        await hub.send({ name: 'feed' }, [{ data: 'a' }, { data: 'b' }]);
-        await hub.send({ name: 'nobody' }, { data: 'c' });
-        await Promise.all(clients.slice(0, 2).map((client) => client.collect('message', 2)));
-        const after = hub.stats();
-        expect(after.eventsSent).toBe(3);
-        const frame = Buffer.byteLength(`id: ${clients[0].events[1].id}\ndata: a\n\n`);
-        expect(after.bytesWritten - before.bytesWritten).toBe(2 * 2 * frame);
-        expect(after).toMatchObject({ slowClientDisconnects: 0, replaysServed: 0, gapsSignalled: 0 });
-        for (const client of clients) client.close();
-      } finally {
-        await t.close();
-      }
+      const t = await apps.start(moduleWith());
+      const clients = [
+        (await t.connect('/feed')).client,
+        (await t.connect('/feed')).client,
+        (await t.connect('/chat?room=a')).client,
+      ];
+      const before = t.hub.stats();
+      expect(before).toMatchObject({ connections: 3, connectionsByName: { feed: 2, chat: 1 }, eventsSent: 0 });
+      await t.hub.send({ name: 'feed' }, [{ data: 'a' }, { data: 'b' }]);
+      await t.hub.send({ name: 'nobody' }, { data: 'c' });
+      await Promise.all(clients.slice(0, 2).map((client) => client.collect('message', 2)));
+      const after = t.hub.stats();
+      expect(after.eventsSent).toBe(3);
+      const frame = Buffer.byteLength(`id: ${clients[0].events[1].id}\ndata: a\n\n`);
+      expect(after.bytesWritten - before.bytesWritten).toBe(2 * 2 * frame);
+      expect(after).toMatchObject({ slowClientDisconnects: 0, replaysServed: 0, gapsSignalled: 0 });
     });
-  });
 
-  describe('too late to resume', () => {
     it('answers an unknown id with sse.gap, then everything still held, then live events', async () => {
-      const t = await boot(platform);
-      try {
-        const hub = t.app.get(SseHub);
-        await hub.send({ name: 'feed' }, [{ data: 'old-1' }, { data: 'old-2' }]);
-        const client = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': 'no-such-id' } });
-        await client.opened();
-        await hub.send({ name: 'feed' }, { data: 'live' });
-        await client.collect('message', 3);
-        // Where it was is unknown: whatever its topics still hold may be news to it.
-        expect(client.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'sse.gap', 'old-1', 'old-2', 'live']);
-        const gap = JSON.parse(client.events[1].data);
-        expect(gap.lastEventId).toBe('no-such-id');
-        expect(gap.topics).toContainEqual({ name: 'feed' });
-        expect(gap.oldestAvailableId).toMatch(/^[0-9a-z]{9}-[0-9a-z]{11}$/);
-        expect(hub.stats().gapsSignalled).toBe(1);
-        client.close();
-      } finally {
-        await t.close();
-      }
+      const t = await apps.start(moduleWith());
+      await t.hub.send({ name: 'feed' }, [{ data: 'old-1' }, { data: 'old-2' }]);
+      const { client } = await t.connect('/feed', { headers: { 'last-event-id': 'no-such-id' } });
+      await t.hub.send({ name: 'feed' }, { data: 'live' });
+      await client.collect('message', 3);
+      // Where it was is unknown: whatever its topics still hold may be news to it.
+      expect(client.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'sse.gap', 'old-1', 'old-2', 'live']);
+      const gap = JSON.parse(client.events[1].data);
+      expect(gap.lastEventId).toBe('no-such-id');
+      expect(gap.topics).toContainEqual({ name: 'feed' });
+      expect(gap.oldestAvailableId).toMatch(/^[0-9a-z]{9}-[0-9a-z]{11}$/);
+      expect(t.hub.stats().gapsSignalled).toBe(1);
     });
 
     it('answers an id that fell out of the history (size) with the oldest id still held', async () => {
-      const t = await boot(platform, { history: { size: 3 } });
-      try {
-        const hub = t.app.get(SseHub);
-        const watcher = await SseClient.open(`${t.url}/feed`);
-        await watcher.opened();
-        for (let i = 1; i <= 5; i++) await hub.send({ name: 'feed' }, { data: `e${i}` });
-        const ids = (await watcher.collect('message', 5)).map((event) => event.id!);
+      const t = await apps.start(moduleWith({ history: { size: 3 } }));
+      const { client: watcher } = await t.connect('/feed');
+      for (let i = 1; i <= 5; i++) await t.hub.send({ name: 'feed' }, { data: `e${i}` });
+      const ids = (await watcher.collect('message', 5)).map((event) => event.id!);
 
-        const late = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': ids[0] } });
-        const gap = JSON.parse((await late.next('sse.gap')).data);
-        expect(gap).toEqual({ lastEventId: ids[0], oldestAvailableId: ids[2], topics: [{ name: 'feed' }] });
-        const inTime = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': ids[2] } });
-        await inTime.collect('message', 2);
-        await hub.send({ name: 'feed' }, { data: 'live' });
-        await Promise.all([late.collect('message', 4), inTime.collect('message', 3)]);
-        // What the window still held follows the gap.
-        expect(data(late)).toEqual(['e3', 'e4', 'e5', 'live']);
-        expect(data(inTime)).toEqual(['e4', 'e5', 'live']);
-        expect(inTime.eventsOf('sse.gap')).toEqual([]);
-        for (const client of [watcher, late, inTime]) client.close();
-      } finally {
-        await t.close();
-      }
+      const late = await t.open('/feed', { headers: { 'last-event-id': ids[0] } });
+      const gap = JSON.parse((await late.next('sse.gap')).data);
+      expect(gap).toEqual({ lastEventId: ids[0], oldestAvailableId: ids[2], topics: [{ name: 'feed' }] });
+      const inTime = await t.open('/feed', { headers: { 'last-event-id': ids[2] } });
+      await inTime.collect('message', 2);
+      await t.hub.send({ name: 'feed' }, { data: 'live' });
+      await Promise.all([late.collect('message', 4), inTime.collect('message', 3)]);
+      // What the window still held follows the gap.
+      expect(data(late)).toEqual(['e3', 'e4', 'e5', 'live']);
+      expect(data(inTime)).toEqual(['e4', 'e5', 'live']);
+      expect(inTime.eventsOf('sse.gap')).toEqual([]);
     });
 
     it('answers an expired id (ttl) with sse.gap and no oldest id, but not an up-to-date one', async () => {
-      const t = await boot(platform, { history: { ttl: 1 } });
-      try {
-        const hub = t.app.get(SseHub);
-        const watcher = await SseClient.open(`${t.url}/feed`);
-        await watcher.opened();
-        await hub.send({ name: 'feed' }, [{ data: 'e1' }, { data: 'e2' }]);
-        const [e1, e2] = await watcher.collect('message', 2);
-        // Past the 1 ms time-to-live.
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      const t = await apps.start(moduleWith({ history: { ttl: 1 } }));
+      const { client: watcher } = await t.connect('/feed');
+      await t.hub.send({ name: 'feed' }, [{ data: 'e1' }, { data: 'e2' }]);
+      const [e1, e2] = await watcher.collect('message', 2);
+      // Past the 1 ms time-to-live (time passing is what this test is about, not a wait for an event).
+      const sentBy = Date.now();
+      await until(() => Date.now() > sentBy + 2, 'the time-to-live to pass');
 
-        const late = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': e1.id! } });
-        expect(JSON.parse((await late.next('sse.gap')).data)).toEqual({ lastEventId: e1.id, oldestAvailableId: null, topics: [{ name: 'feed' }] });
-        const upToDate = await SseClient.open(`${t.url}/feed`, { headers: { 'last-event-id': e2.id! } });
-        await upToDate.opened();
-        await hub.send({ name: 'feed' }, { data: 'live' });
-        await Promise.all([late.next('message'), upToDate.next('message')]);
-        expect(upToDate.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'live']);
-        expect(data(late)).toEqual(['live']);
-        for (const client of [watcher, late, upToDate]) client.close();
-      } finally {
-        await t.close();
-      }
+      const late = await t.open('/feed', { headers: { 'last-event-id': e1.id! } });
+      expect(JSON.parse((await late.next('sse.gap')).data)).toEqual({ lastEventId: e1.id, oldestAvailableId: null, topics: [{ name: 'feed' }] });
+      const { client: upToDate } = await t.connect('/feed', { headers: { 'last-event-id': e2.id! } });
+      await t.hub.send({ name: 'feed' }, { data: 'live' });
+      await Promise.all([late.next('message'), upToDate.next('message')]);
+      expect(upToDate.events.map((event) => event.event ?? event.data)).toEqual(['sse.open', 'live']);
+      expect(data(late)).toEqual(['live']);
     });
   });
 });

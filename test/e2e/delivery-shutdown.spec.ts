@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { createHook } from 'node:async_hooks';
-import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, startApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseConnection, SseModule } from '../../lib/index.js';
+import { platforms, useApps, type TestApp } from '../support/app.js';
+import type { SseClient } from '../support/sse-client.js';
 
 @Controller()
 class FeedController {
@@ -72,37 +72,29 @@ async function settledHandles(expected: Map<string, number>): Promise<Map<string
 }
 
 /** Opens `count` connections, 100 at a time, each past `sse.open`. */
-async function openClients(url: string, count: number): Promise<SseClient[]> {
+async function openClients(t: TestApp, count: number): Promise<SseClient[]> {
   const clients: SseClient[] = [];
   for (let i = 0; i < count; i += 100) {
-    const batch = await Promise.all(Array.from({ length: 100 }, () => SseClient.open(`${url}/feed`)));
-    await Promise.all(batch.map((client) => client.opened()));
-    clients.push(...batch);
+    const batch = await Promise.all(Array.from({ length: 100 }, () => t.connect('/feed')));
+    clients.push(...batch.map(({ client }) => client));
   }
   return clients;
 }
 
 describe.each(platforms)('delivery: shutdown ($name)', (platform) => {
+  const apps = useApps(platform);
+  let timers: ReturnType<typeof trackTimers> | undefined;
+  afterEach(() => timers?.stop());
+
   it(`closes ${CONNECTIONS} open connections with sse.close and leaves no handle behind`, async () => {
     const before = liveHandles();
-    const timers = trackTimers();
-    const t = await startApp(platform, {
-      imports: [SseModule.forRoot({ keepAlive: 1000 })],
-      controllers: [FeedController],
-    });
-    let clients: SseClient[];
-    try {
-      clients = await openClients(t.url, CONNECTIONS);
-      expect(await t.app.get(SseHub).count({ name: 'feed' })).toBe(CONNECTIONS);
-      // The measure sees the sockets, so "none left" below means something.
-      const sockets = (liveHandles().get('TCPSocketWrap') ?? 0) - (before.get('TCPSocketWrap') ?? 0);
-      expect(sockets).toBeGreaterThanOrEqual(CONNECTIONS);
-    } catch (error) {
-      // Never leave the app running: jest would not exit.
-      await t.close();
-      timers.stop();
-      throw error;
-    }
+    timers = trackTimers();
+    const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 1000 })], controllers: [FeedController] });
+    const clients = await openClients(t, CONNECTIONS);
+    expect(await t.hub.count({ name: 'feed' })).toBe(CONNECTIONS);
+    // The measure sees the sockets, so "none left" below means something.
+    const sockets = (liveHandles().get('TCPSocketWrap') ?? 0) - (before.get('TCPSocketWrap') ?? 0);
+    expect(sockets).toBeGreaterThanOrEqual(CONNECTIONS);
 
     await t.close();
     await Promise.all(clients.map((client) => client.end()));

@@ -1,9 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseConnection, SseModule } from '../../lib/index.js';
+import { platforms, useApp, useApps, type TestApp } from '../support/app.js';
 
 @Controller()
 class FeedController {
@@ -31,9 +30,9 @@ const WINDOW = 512;
 const SAMPLE_EVERY = 4096;
 
 /** A fast reader that keeps no events, only checks that they arrive complete and in order. */
-async function fastReader(url: string) {
+async function fastReader(t: TestApp) {
   const state = { next: 0, broken: '' };
-  const client = await SseClient.open(url, {
+  const client = await t.open('/feed', {
     keepEvents: false,
     onEvent: (event) => {
       if (event.event !== undefined) return;
@@ -47,17 +46,14 @@ async function fastReader(url: string) {
 }
 
 describe.each(platforms)('delivery: slow clients ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [FeedController] });
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [FeedController] }));
+  const apps = useApps(platform);
 
   it('drops a client that stops reading during a 50 MB broadcast; the others get everything; memory stays bounded', async () => {
-    const hub = t.app.get(SseHub);
-    const readers = [await fastReader(`${t.url}/feed`), await fastReader(`${t.url}/feed`)];
-    const stalled = await SseClient.open(`${t.url}/feed`);
-    await Promise.all([...readers.map((r) => r.client.opened()), stalled.opened()]);
+    const hub = t.hub;
+    const readers = [await fastReader(t), await fastReader(t)];
+    const { client: stalled } = await t.connect('/feed');
+    await Promise.all(readers.map((r) => r.client.opened()));
     stalled.pause();
 
     const padding = 'x'.repeat(EVENT_BYTES);
@@ -90,41 +86,32 @@ describe.each(platforms)('delivery: slow clients ($name)', (platform) => {
     stalled.resume();
     await stalled.end();
     expect(growthMb).toBeLessThan(20);
-    for (const { client } of readers) client.close();
   });
 
   it('does not take a long replay (20 MB, far above maxBufferedBytes) for slowness', async () => {
-    const big = await startApp(platform, {
-      imports: [SseModule.forRoot({ history: { size: 20_000 } })],
-      controllers: [FeedController],
-    });
-    try {
-      const hub = big.app.get(SseHub);
-      const events = 10_000;
-      const padding = 'y'.repeat(2 * EVENT_BYTES);
-      // Sent while nobody listens: it all lives in the history only.
-      await hub.send({ name: 'feed' }, { id: 'start', data: 'start' });
-      for (let i = 0; i < events; i++) await hub.send({ name: 'feed' }, { data: `${i}:${padding}` });
+    const big = await apps.start({ imports: [SseModule.forRoot({ history: { size: 20_000 } })], controllers: [FeedController] });
+    const hub = big.hub;
+    const events = 10_000;
+    const padding = 'y'.repeat(2 * EVENT_BYTES);
+    // Sent while nobody listens: it all lives in the history only.
+    await hub.send({ name: 'feed' }, { id: 'start', data: 'start' });
+    for (let i = 0; i < events; i++) await hub.send({ name: 'feed' }, { data: `${i}:${padding}` });
 
-      let next = 0;
-      let broken = '';
-      const client = await SseClient.open(`${big.url}/feed`, {
-        headers: { 'last-event-id': 'start' },
-        keepEvents: false,
-        onEvent: (event) => {
-          if (event.event !== undefined) return;
-          if (!broken && !event.data.startsWith(`${next}:`)) broken = `expected ${next}, got ${event.data.slice(0, 12)}`;
-          next++;
-        },
-      });
-      await client.opened();
-      expect(client.eventsOf('sse.gap')).toEqual([]);
-      await client.waitFor(() => next >= events || client.ended, 'the whole replay', 20_000);
-      expect({ received: next, broken, ended: client.ended }).toEqual({ received: events, broken: '', ended: false });
-      expect(hub.stats()).toMatchObject({ slowClientDisconnects: 0, replaysServed: 1 });
-      client.close();
-    } finally {
-      await big.close();
-    }
+    let next = 0;
+    let broken = '';
+    const client = await big.open('/feed', {
+      headers: { 'last-event-id': 'start' },
+      keepEvents: false,
+      onEvent: (event) => {
+        if (event.event !== undefined) return;
+        if (!broken && !event.data.startsWith(`${next}:`)) broken = `expected ${next}, got ${event.data.slice(0, 12)}`;
+        next++;
+      },
+    });
+    await client.opened();
+    expect(client.eventsOf('sse.gap')).toEqual([]);
+    await client.waitFor(() => next >= events || client.ended, 'the whole replay', 20_000);
+    expect({ received: next, broken, ended: client.ended }).toEqual({ received: events, broken: '', ended: false });
+    expect(hub.stats()).toMatchObject({ slowClientDisconnects: 0, replaysServed: 1 });
   });
 });

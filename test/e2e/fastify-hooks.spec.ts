@@ -3,8 +3,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { FastifyRequest } from 'fastify';
 import type { INestApplication } from '@nestjs/common';
 import { SseConnection, SseModule } from '../../lib/index.js';
-import { fastify, request, startApp, type Platform, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { fastify, useApp, type Platform } from '../support/app.js';
 
 // What only Fastify has: its request hooks, and reply.send() hooks a stream never reaches.
 
@@ -36,29 +35,22 @@ const addHooks = (app: INestApplication): void => {
 };
 
 describe('Fastify hooks', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(fastify, { imports: [SseModule.forRoot()], controllers: [HookedController] }, { setup: addHooks });
-  });
-  afterAll(() => t.close());
+  const t = useApp(fastify, () => ({ imports: [SseModule.forRoot()], controllers: [HookedController] }), { setup: addHooks });
 
   it('puts headers set by onRequest and preHandler hooks on the stream', async () => {
-    const client = await SseClient.open(`${t.url}/events?room=r1`);
-    expect((await client.opened()).group).toBe('r1');
+    const { client, group } = await t.connect('/events?room=r1');
+    expect(group).toBe('r1');
     expect(client.headers['x-on-request']).toBe('on-request');
     expect(client.headers['x-pre-handler']).toBe('pre-handler');
-    client.close();
   });
 
   it('does not run onSend hooks for a stream (they run on ordinary routes)', async () => {
-    const plain = await request(`${t.url}/plain`);
+    const plain = await t.request('/plain');
     expect(plain.body).toEqual({ route: '/plain' });
     expect(plain.headers.get('x-on-send')).toBe('on-send');
 
-    const client = await SseClient.open(`${t.url}/events`);
-    await client.opened();
+    const { client } = await t.connect('/events');
     expect(client.headers['x-on-send']).toBeUndefined();
-    client.close();
   });
 });
 
@@ -66,26 +58,17 @@ describe('Fastify handlerTimeout', () => {
   // The timeout fires while the stream is open; the ping count below proves it had time to.
   const handlerTimeout = 30;
   const platform: Platform = { name: 'fastify', createAdapter: () => new FastifyAdapter({ handlerTimeout }) };
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, {
-      imports: [SseModule.forRoot({ keepAlive: 10 })],
-      controllers: [HookedController],
-    });
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 10 })], controllers: [HookedController] }));
 
   it('does not cut an open stream', async () => {
-    const client = await SseClient.open(`${t.url}/events`);
-    await client.opened();
+    const { client } = await t.connect('/events');
     // Pings are at least keepAlive / 2 ms apart, so 12 of them span more than the timeout.
     await client.waitFor(() => client.ended || client.comments.length >= 12, '12 pings or the end');
     expect(client.ended).toBe(false);
     expect(client.comments.every((comment) => comment.trim() === 'ping')).toBe(true);
-    client.close();
   });
 
   it('still answers an ordinary route', async () => {
-    expect((await request(`${t.url}/plain`)).status).toBe(200);
+    expect((await t.request('/plain')).status).toBe(200);
   });
 });

@@ -1,18 +1,12 @@
-import net from 'node:net';
-import { Controller, ForbiddenException, Get, Injectable, type LoggerService } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Injectable } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import {
-  OnSseConnect,
-  OnSseDisconnect,
-  SseConnection,
-  SseContext,
-  SseHub,
-  SseModule,
-  type SseConnectionInfo,
-  type SseLifecycleEvent,
-} from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { OnSseConnect, OnSseDisconnect, SseConnection, SseContext, SseModule, type SseConnectionInfo } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { deferred } from '../support/deferred.js';
+import { nextLifecycle } from '../support/hub.js';
+import { RawStream } from '../support/raw-http.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { eventLoopTurns, firstOf } from '../support/wait.js';
 
 const SECRET_DETAIL = 'db password is hunter2';
 
@@ -52,7 +46,14 @@ class FaultyController {
   @SseConnection({ name: 'endless', scope: 'local' })
   async *endless() {
     // Writes as fast as the socket takes it, until the client goes away.
-    for (let i = 0; ; i++) yield { data: `${i} ${'x'.repeat(4096)}` };
+    try {
+      for (let i = 0; ; i++) {
+        endless.produce();
+        yield { data: `${i} ${'x'.repeat(4096)}` };
+      }
+    } finally {
+      endless.stopped.resolve();
+    }
   }
 
   @Get('lifecycle')
@@ -82,14 +83,25 @@ class FaultyListeners {
   }
 }
 
-/** Records errors the app logs, instead of printing them. */
-class RecordingLogger implements LoggerService {
-  readonly errors: string[] = [];
-  log() {}
-  warn() {}
-  error(message: unknown, ...rest: unknown[]) {
-    this.errors.push([message, ...rest].map(String).join(' '));
-  }
+/** Turns of the event loop a handler may take to stop once the server saw its client leave (it needs two or three). */
+const STOP_WITHIN_TURNS = 100;
+
+/** What the endless handler did: stopped (right), or produced on after its client left (wrong). New for each test. */
+let endless = newProbe();
+function newProbe() {
+  let produced = 0;
+  const waiters: Array<{ at: number; resolve(): void }> = [];
+  return {
+    stopped: deferred(),
+    produce() {
+      produced++;
+      for (const waiter of waiters.filter((w) => w.at === produced)) waiter.resolve();
+    },
+    /** Resolves once the handler has produced `count` more values from now on. */
+    producedMore(count: number): Promise<void> {
+      return new Promise((resolve) => waiters.push({ at: produced + count, resolve }));
+    },
+  };
 }
 
 /*
@@ -101,35 +113,21 @@ class RecordingLogger implements LoggerService {
  * that a late rejection is charged to the test that caused it.
  */
 
-function waitForLifecycle(hub: SseHub, type: SseLifecycleEvent['type'], name: string): Promise<void> {
-  return new Promise((resolve) => {
-    const subscription = hub.events$.subscribe((event) => {
-      if (event.type !== type || event.connection.name !== name) return;
-      subscription.unsubscribe();
-      resolve();
-    });
-  });
-}
-
 describe.each(platforms)('hardening: faults ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  let logger: RecordingLogger;
-
-  beforeAll(async () => {
-    t = await startApp(platform, {
+  const logger = new RecordingLogger();
+  const t = useApp(
+    platform,
+    () => ({
       // The 8 MB frame below must not trip slow-client protection (maxBufferedBytes) first.
       imports: [SseModule.forRoot({ keepAlive: 10, maxBufferedBytes: 64 * 1024 * 1024 })],
       controllers: [FaultyController],
       providers: [FaultyListeners],
-    });
-    hub = t.app.get(SseHub);
-    logger = new RecordingLogger();
-    t.app.useLogger(logger);
-  });
-  afterAll(() => t.close());
+    }),
+    { logger },
+  );
   beforeEach(() => {
-    logger.errors.length = 0;
+    logger.lines.length = 0;
+    endless = newProbe();
   });
   afterEach(async () => {
     // Give rejections that nobody handled the turn they need to be reported.
@@ -142,7 +140,7 @@ describe.each(platforms)('hardening: faults ($name)', (platform) => {
     ['an Observable that errors', '/observable-error', 'Internal server error'],
     ['an AsyncIterable that throws', '/iterable-error', 'Internal server error'],
   ])('%s after the stream started → sse.error with the message only, then a clean end', async (_what, path, message) => {
-    const client = await SseClient.open(`${t.url}${path}`);
+    const client = await t.open(path);
     expect(client.status).toBe(200);
     await client.end();
     expect(client.events.map((event) => event.event ?? 'message')).toEqual(['sse.open', 'message', 'sse.error']);
@@ -151,70 +149,64 @@ describe.each(platforms)('hardening: faults ($name)', (platform) => {
     // No stack, no internal detail on the wire.
     expect(error.data).not.toContain(SECRET_DETAIL);
     expect(error.data).not.toMatch(/\bat .*:\d+/);
-    expect(await hub.count()).toBe(0);
+    expect(await t.hub.count()).toBe(0);
   });
 
   it('errors in @OnSseConnect / @OnSseDisconnect (sync and async) are logged and contained', async () => {
-    const listeners = t.app.get(FaultyListeners);
-    const client = await SseClient.open(`${t.url}/lifecycle`);
-    const { clientId } = await client.opened();
+    const listeners = t.get(FaultyListeners);
+    const { client, clientId } = await t.connect('/lifecycle');
     expect(listeners.connects).toBe(1);
     // The connection is unaffected.
-    expect(await hub.send({ name: 'lifecycle', clientId }, { data: 'still here' })).toEqual({ delivered: 1 });
+    expect(await t.hub.send({ name: 'lifecycle', clientId }, { data: 'still here' })).toEqual({ delivered: 1 });
     expect((await client.next('message')).data).toBe('still here');
-    const gone = waitForLifecycle(hub, 'disconnect', 'lifecycle');
+    const gone = nextLifecycle(t.hub, 'disconnect', { name: 'lifecycle' });
     client.close();
     await gone;
-    await new Promise((resolve) => setImmediate(resolve));
+    const loggedDisconnect = logger.waitFor((line) => line.level === 'error' && line.message.includes('onDisconnect'));
     expect(listeners.disconnects).toBe(1);
-    expect(logger.errors.join('\n')).toMatch(/FaultyListeners\.onConnect\(\) threw; the connection is not affected/);
-    expect(logger.errors.join('\n')).toMatch(/FaultyListeners\.onDisconnect\(\) threw; the connection is not affected/);
+    expect(logger.errorsContaining('FaultyListeners.onConnect() threw; the connection is not affected')).toHaveLength(1);
+    expect((await loggedDisconnect).message).toMatch(/FaultyListeners\.onDisconnect\(\) threw; the connection is not affected/);
     // The app still serves.
-    const next = await SseClient.open(`${t.url}/lifecycle`);
-    await next.opened();
-    next.close();
+    await t.connect('/lifecycle');
   });
 
   it('a client that resets its socket in the middle of a large frame: nothing throws, it is removed', async () => {
-    const socket = net.connect({ port: Number(new URL(t.url).port), host: '127.0.0.1' });
-    const gone = waitForLifecycle(hub, 'disconnect', 'big');
-    let received = 0;
-    let sent: Promise<unknown> | undefined;
-    await new Promise<void>((resolve) => {
-      socket.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (!sent && chunk.includes('event: sse.open')) {
-          // 8 MB in one frame: the socket cannot take it in one go.
-          sent = hub.send({ name: 'big' }, { data: 'y'.repeat(8 * 1024 * 1024) });
-        } else if (sent && received > 64 * 1024) {
-          socket.resetAndDestroy();
-          resolve();
-        }
-      });
-      socket.write('GET /big HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n');
-    });
+    // A bare socket: node:http cannot reset mid-frame.
+    const raw = RawStream.open(`${t.url}/big`, { keepBytes: false });
+    const gone = nextLifecycle(t.hub, 'disconnect', { name: 'big' });
+    await raw.next('sse.open');
+    // 8 MB in one frame: the socket cannot take it in one go.
+    const sent = t.hub.send({ name: 'big' }, { data: 'y'.repeat(8 * 1024 * 1024) });
+    await raw.waitFor(() => raw.bytes > 64 * 1024, 'the first 64 KB of the frame');
+    raw.reset();
+    expect(raw.events.map((e) => e.event ?? 'message')).toEqual(['sse.open']);
     await expect(sent).resolves.toEqual({ delivered: 1 });
     await gone;
     // Sends to the departed client resolve with nobody to deliver to.
-    await expect(hub.send({ name: 'big' }, { data: 'late' })).resolves.toEqual({ delivered: 0 });
-    expect(await hub.count()).toBe(0);
+    await expect(t.hub.send({ name: 'big' }, { data: 'late' })).resolves.toEqual({ delivered: 0 });
+    expect(await t.hub.count()).toBe(0);
   });
 
   it('a client that vanishes while its handler streams without pause: the handler stops, nothing throws', async () => {
-    const client = await SseClient.open(`${t.url}/endless`);
-    const gone = waitForLifecycle(hub, 'disconnect', 'endless');
+    const client = await t.open('/endless');
+    const gone = nextLifecycle(t.hub, 'disconnect', { name: 'endless' });
     await client.collect('message', 20);
     client.close();
     await gone;
-    expect(await hub.count()).toBe(0);
+    // Stopped (its iterator returned), not running on, nor left suspended: a few turns of the loop decide.
+    const outcome = await firstOf({
+      stopped: endless.stopped.promise,
+      'the handler ran on after its client left': endless.producedMore(50),
+      'the handler was left suspended, never returned': eventLoopTurns(STOP_WITHIN_TURNS),
+    });
+    expect(outcome).toBe('stopped');
   });
 
   it('many clients vanishing at once while sends and keep-alives are in flight: nothing throws', async () => {
-    const clients = await Promise.all(Array.from({ length: 30 }, () => SseClient.open(`${t.url}/big`)));
-    await Promise.all(clients.map((client) => client.opened()));
+    const clients = (await Promise.all(Array.from({ length: 30 }, () => t.connect('/big')))).map(({ client }) => client);
     const allGone = new Promise<void>((resolve) => {
       let left = clients.length;
-      const subscription = hub.events$.subscribe((event) => {
+      const subscription = t.hub.events$.subscribe((event) => {
         if (event.type === 'disconnect' && --left === 0) {
           subscription.unsubscribe();
           resolve();
@@ -223,13 +215,13 @@ describe.each(platforms)('hardening: faults ($name)', (platform) => {
     });
     const sends: Array<Promise<unknown>> = [];
     clients.forEach((client, i) => {
-      sends.push(hub.send({ name: 'big' }, { data: 'z'.repeat(256 * 1024) }));
+      sends.push(t.hub.send({ name: 'big' }, { data: 'z'.repeat(256 * 1024) }));
       client.close();
-      if (i % 5 === 0) sends.push(hub.close({ name: 'big' }));
+      if (i % 5 === 0) sends.push(t.hub.close({ name: 'big' }));
     });
     await Promise.all(sends);
     await allGone;
-    expect(await hub.count()).toBe(0);
-    expect(await hub.names()).toEqual([]);
+    expect(await t.hub.count()).toBe(0);
+    expect(await t.hub.names()).toEqual([]);
   });
 });

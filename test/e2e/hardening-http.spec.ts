@@ -1,8 +1,9 @@
 import { Controller, Get, Post } from '@nestjs/common';
-import { SseConnection, SseHub, SseModule, type SseLifecycleEvent } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseConnection, SseModule, type SseLifecycleEvent } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { nextLifecycle, untilNoConnections } from '../support/hub.js';
 import { rawHttp, type RawResponse } from '../support/raw-http.js';
+import type { SseClient } from '../support/sse-client.js';
 
 let handlerRuns = 0;
 
@@ -31,24 +32,26 @@ function expectRefused(response: RawResponse, status: number, message?: RegExp):
 }
 
 describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
+  // Each test checks right away that it left nothing behind (below), instead of waiting for it.
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [EventsController] }), { settle: false });
   const lifecycle: SseLifecycleEvent[] = [];
-
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [EventsController] });
-    hub = t.app.get(SseHub);
-    hub.events$.subscribe((event) => lifecycle.push(event));
+  /** Closes a client and waits until the server has none left (each test must leave nothing behind). */
+  const leave = async (client: SseClient) => {
+    client.close();
+    await client.end();
+    await untilNoConnections(t.hub);
+  };
+  beforeAll(() => {
+    t.hub.events$.subscribe((event) => lifecycle.push(event));
   });
-  afterAll(() => t.close());
   beforeEach(() => {
     lifecycle.length = 0;
     handlerRuns = 0;
   });
   // Whatever a refused request did, it must leave nothing behind.
   afterEach(async () => {
-    expect(await hub.count()).toBe(0);
-    expect(await hub.names()).toEqual([]);
+    expect(await t.hub.count()).toBe(0);
+    expect(await t.hub.names()).toEqual([]);
   });
 
   describe('client ids', () => {
@@ -70,13 +73,12 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
     ['backslashes and markup', 'a\\b</script>'],
     ['non-ASCII', 'é😀\u2028'],
   ])('an offered client id with %s is JSON-escaped in sse.open and percent-encoded in the header', async (_what, id) => {
-    const client = await SseClient.open(`${t.url}/events?clientId=${encodeURIComponent(id)}`);
-    expect(await client.opened()).toEqual({ clientId: id, name: 'events', group: null, groups: [] });
+    const { client, ...open } = await t.connect(`/events?clientId=${encodeURIComponent(id)}`);
+    expect(open).toEqual({ clientId: id, name: 'events', group: null, groups: [] });
     expect(client.events).toHaveLength(1);
     const header = String(client.headers['x-sse-client-id']);
     expect(header === id || decodeURIComponent(header) === id).toBe(true);
-    client.close();
-    await waitForNoConnections(hub);
+    await leave(client);
   });
 
   describe('Last-Event-ID', () => {
@@ -86,11 +88,12 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
     });
 
     it('1,024 characters is accepted', async () => {
-      const client = await SseClient.open(`${t.url}/events`, { headers: { 'last-event-id': 'x'.repeat(1024) } });
-      await client.opened();
-      client.close();
-      await client.end();
-      await waitForNoConnections(hub);
+      const lastEventId = 'x'.repeat(1024);
+      const connected = nextLifecycle(t.hub, 'connect');
+      const { client } = await t.connect('/events', { headers: { 'last-event-id': lastEventId } });
+      expect(client.status).toBe(200);
+      expect((await connected).connection.lastEventId).toBe(lastEventId);
+      await leave(client);
     });
 
     it('100 KB in the header → 431 from the HTTP server itself, no stream, and the app still serves', async () => {
@@ -98,10 +101,9 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
       const response = await rawHttp(`${t.url}/events`, { headers: { 'last-event-id': 'x'.repeat(100 * 1024) } });
       expect(response.stream).toBe(false);
       expect(response.status).toBe(431);
-      const client = await SseClient.open(`${t.url}/events`);
-      await client.opened();
-      client.close();
-      await waitForNoConnections(hub);
+      const { client } = await t.connect('/events');
+      expect(client.status).toBe(200);
+      await leave(client);
     });
 
     it('100 KB in the query → 4xx, no stream', async () => {
@@ -121,18 +123,16 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
       ['application/json, */*;q=0.1'],
       ['TEXT/EVENT-STREAM'],
     ])('Accept %j opens the stream', async (accept) => {
-      const client = await SseClient.open(`${t.url}/events`, { headers: { accept } });
+      const { client } = await t.connect('/events', { headers: { accept } });
       expect(client.status).toBe(200);
-      await client.opened();
-      client.close();
-      await waitForNoConnections(hub);
+      await leave(client);
     });
 
     it('no Accept at all opens the stream (RFC 9110: anything is acceptable)', async () => {
       const response = await rawHttp(`${t.url}/events`);
       expect(response.status).toBe(200);
       expect(response.stream).toBe(true);
-      await waitForNoConnections(hub);
+      await untilNoConnections(t.hub);
     });
 
     it.each([['application/json'], ['text/html'], ['text/event-stream;q=0, application/json'], ['image/*']])(
@@ -175,15 +175,14 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
     });
 
     it('a POST SSE route with a body still opens (POST is allowed to carry one)', async () => {
-      const client = await SseClient.open(`${t.url}/posted`, {
+      const { client, name } = await t.connect('/posted', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: '{"topic":"x"}',
       });
       expect(client.status).toBe(200);
-      await client.opened();
-      client.close();
-      await waitForNoConnections(hub);
+      expect(name).toBe('posted');
+      await leave(client);
     });
 
     it('HEAD → 200 with the stream head and no body; nothing registered, the handler never runs', async () => {
@@ -193,7 +192,7 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
       expect(response.body).toBe('');
       expect(handlerRuns).toBe(0);
       expect(lifecycle).toEqual([]);
-      expect(await hub.count()).toBe(0);
+      expect(await t.hub.count()).toBe(0);
     });
 
     it('HEAD gets the same refusals as GET (e.g. 406, 400)', async () => {
@@ -207,17 +206,12 @@ describe.each(platforms)('hardening: HTTP inputs ($name)', (platform) => {
 });
 
 describe.each(platforms)('hardening: forged and garbled signed ids ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  beforeAll(async () => {
-    t = await startApp(platform, {
-      imports: [SseModule.forRoot({ signing: { secret: SECRET } })],
-      controllers: [EventsController],
-    });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(async () => expect(await hub.count()).toBe(0));
+  const t = useApp(
+    platform,
+    () => ({ imports: [SseModule.forRoot({ signing: { secret: SECRET } })], controllers: [EventsController] }),
+    { settle: false },
+  );
+  afterEach(async () => expect(await t.hub.count()).toBe(0));
 
   it.each([
     ['an unsigned id', 'plain-id', /not signed/],
@@ -229,25 +223,3 @@ describe.each(platforms)('hardening: forged and garbled signed ids ($name)', (pl
     expectRefused(await rawHttp(`${t.url}/events?clientId=${encodeURIComponent(id)}`), 400, message);
   });
 });
-
-/** Waits, on the lifecycle stream, until no connection is open (no sleeping). */
-async function waitForNoConnections(hub: SseHub): Promise<void> {
-  if ((await hub.count()) === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connections still open')), 10_000);
-    const subscription = hub.events$.subscribe(async () => {
-      if ((await hub.count()) === 0) {
-        clearTimeout(timer);
-        subscription.unsubscribe();
-        resolve();
-      }
-    });
-    void hub.count().then((count) => {
-      if (count === 0) {
-        clearTimeout(timer);
-        subscription.unsubscribe();
-        resolve();
-      }
-    });
-  });
-}

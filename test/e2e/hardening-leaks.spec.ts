@@ -1,8 +1,8 @@
-import net from 'node:net';
 import { Controller, Get } from '@nestjs/common';
-import { SseConnection, SseHub, SseModule, type SseRequest } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseConnection, SseModule, type SseHub, type SseRequest } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { untilNoConnections } from '../support/hub.js';
+import { RawStream } from '../support/raw-http.js';
 
 const CYCLES = Number(process.env.LEAK_CYCLES ?? 20_000);
 const WARM_UP = Number(process.env.LEAK_WARM_UP ?? 1_000);
@@ -45,92 +45,69 @@ async function collectGarbage(): Promise<number> {
  * closes it through the hub, or the client resets right after sending the
  * request to a route whose handler has not returned yet (a pending connection).
  */
-function cycle(port: number, hub: SseHub, i: number): Promise<void> {
+function cycle(url: string, hub: SseHub, i: number): Promise<void> {
   const ending = i % 4;
   const clientId = `c${i}`;
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let outcome = 'closed before sse.open';
-    socket.on('error', (error: NodeJS.ErrnoException) => (outcome = `error ${error.code}`));
-    socket.on('close', () => {
-      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-      resolve();
-    });
-    const path = ending === 3 ? '/slow' : '/leak';
-    socket.write(
-      `GET ${path}?room=r${i % 7} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\nX-Sse-Client-Id: ${clientId}\r\n\r\n`,
-    );
-    if (ending === 3) {
-      outcome = 'reset while pending';
-      socket.resetAndDestroy();
-      return;
-    }
-    let received = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      if (received.includes('event: sse.open')) {
+  let outcome = 'closed before sse.open';
+  let refused: string | undefined;
+  const raw = RawStream.open(`${url}${ending === 3 ? '/slow' : '/leak'}?room=r${i % 7}`, {
+    headers: { 'x-sse-client-id': clientId },
+    keepBytes: false,
+    onHead: (status, stream) => {
+      if (status === 200) return;
+      refused = `cycle ${i}: answered ${status}`;
+      stream.close();
+    },
+    onEvent: (event, stream) => {
+      if (event.event === 'sse.close') {
         // The server ended the response; HTTP keep-alive would hold the socket for seconds.
-        if (chunk.includes('event: sse.close')) socket.destroy();
-        return;
+        stream.close();
+      } else if (event.event === 'sse.open') {
+        outcome = 'opened';
+        if (ending === 0) stream.close();
+        else if (ending === 1) stream.reset();
+        else void hub.close({ name: 'leak', clientId });
       }
-      received += chunk;
-      if (!received.startsWith('HTTP/1.1 200')) {
-        if (received.includes('\r\n')) reject(new Error(`cycle ${i}: ${received.split('\r\n')[0]}`));
-        return;
-      }
-      if (!received.includes('event: sse.open')) return;
-      outcome = 'opened';
-      if (ending === 0) socket.destroy();
-      else if (ending === 1) socket.resetAndDestroy();
-      else void hub.close({ name: 'leak', clientId });
-    });
+    },
+  });
+  if (ending === 3) {
+    outcome = 'reset while pending';
+    raw.reset();
+  }
+  return raw.ended.then(() => {
+    if (raw.error) outcome = `error ${raw.error.code}`;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    if (refused) throw new Error(refused);
   });
 }
 
 describe.each(platforms)('hardening: leaks ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
-  let port: number;
   let connects = 0;
-  let disconnects = 0;
-  let settled: (() => void) | undefined;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     for (const key of Object.keys(outcomes)) delete outcomes[key];
     if (typeof gc !== 'function') {
       throw new Error('global.gc is missing: run jest with node --expose-gc (the npm test script does).');
     }
-    t = await startApp(platform, {
-      imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0 })],
-      controllers: [LeakController],
-    });
-    hub = t.app.get(SseHub);
-    port = Number(new URL(t.url).port);
+  });
+  const t = useApp(platform, () => ({
+    imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0 })],
+    controllers: [LeakController],
+  }));
+  let hub: SseHub;
+  beforeAll(() => {
+    hub = t.hub;
     hub.events$.subscribe((event) => {
       if (event.type === 'connect') connects++;
-      else disconnects++;
-      if (connects === disconnects) settled?.();
     });
   });
-  afterAll(() => t?.close());
-
-  /** Resolves once every connection that opened has closed again (event driven). */
-  function quiescent(): Promise<void> {
-    if (connects === disconnects) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`still open: ${connects - disconnects}`)), 20_000);
-      settled = () => {
-        clearTimeout(timer);
-        settled = undefined;
-        resolve();
-      };
-    });
-  }
+  /** Resolves once every connection that opened has closed again. */
+  const quiescent = () => untilNoConnections(hub, 20_000);
 
   async function run(from: number, count: number): Promise<void> {
     for (let start = from; start < from + count; start += BATCH) {
       const batch: Array<Promise<void>> = [];
-      for (let i = start; i < Math.min(start + BATCH, from + count); i++) batch.push(cycle(port, hub, i));
+      for (let i = start; i < Math.min(start + BATCH, from + count); i++) batch.push(cycle(t.url, hub, i));
       await Promise.all(batch);
       await quiescent();
     }
@@ -154,10 +131,10 @@ describe.each(platforms)('hardening: leaks ($name)', (platform) => {
     expect(growth).toBeLessThan(HEAP_GROWTH_LIMIT);
 
     // No slot leaked either: exactly maxConnections can open now, and one more is refused.
-    const clients = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => SseClient.open(`${t.url}/leak?room=x`)));
+    const clients = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => t.open('/leak?room=x')));
     expect(clients.map((client) => client.status)).toEqual(new Array(MAX_CONNECTIONS).fill(200));
     await Promise.all(clients.map((client) => client.opened()));
-    const refused = await SseClient.open(`${t.url}/leak?room=x`);
+    const refused = await t.open('/leak?room=x');
     expect(refused.status).toBe(503);
     for (const client of clients) client.close();
     await quiescent();

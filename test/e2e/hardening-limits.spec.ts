@@ -1,16 +1,10 @@
 import { concat, NEVER, of } from 'rxjs';
 import { Controller, ForbiddenException, Get, Post, Query } from '@nestjs/common';
-import {
-  SseConnection,
-  SseContext,
-  SseEventTooLargeError,
-  SseHub,
-  SseModule,
-  type SseLifecycleEvent,
-} from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseConnection, SseContext, SseEventTooLargeError, SseHub, SseModule } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { nextLifecycle } from '../support/hub.js';
 import { rawHttp } from '../support/raw-http.js';
+import type { SseClient } from '../support/sse-client.js';
 
 @Controller()
 class LimitedController {
@@ -61,49 +55,27 @@ class LimitedController {
   }
 }
 
-/** Resolves at the next lifecycle event of this type (registered before the action that causes it). */
-function nextLifecycle(hub: SseHub, type: SseLifecycleEvent['type']): Promise<SseLifecycleEvent> {
-  return new Promise((resolve) => {
-    const subscription = hub.events$.subscribe((event) => {
-      if (event.type !== type) return;
-      subscription.unsubscribe();
-      resolve(event);
-    });
-  });
-}
-
 describe.each(platforms)('hardening: connection limits ($name)', (platform) => {
-  let t: TestApp;
-  let hub: SseHub;
+  // After each test the helper waits until no connection is open, locals included: the next test has every slot.
+  const t = useApp(platform, () => ({
+    imports: [SseModule.forRoot({ maxConnections: 3, maxConnectionsPerName: 2, maxEventBytes: 1000 })],
+    controllers: [LimitedController],
+  }));
   const open: SseClient[] = [];
-
-  beforeAll(async () => {
-    t = await startApp(platform, {
-      imports: [SseModule.forRoot({ maxConnections: 3, maxConnectionsPerName: 2, maxEventBytes: 1000 })],
-      controllers: [LimitedController],
-    });
-    hub = t.app.get(SseHub);
-  });
-  afterAll(() => t.close());
-  afterEach(async () => {
-    const gone = open.splice(0).map(async (client) => {
-      client.close();
-      await client.end();
-    });
-    await Promise.all(gone);
+  afterEach(() => {
+    open.length = 0;
   });
 
   async function connect(path: string): Promise<SseClient> {
-    const client = await SseClient.open(`${t.url}${path}`);
-    expect(client.status).toBe(200);
-    await client.next(path === '/local' ? 'message' : 'sse.open');
+    const { client } = await t.connect(path);
+    if (path === '/local') await client.next('message');
     open.push(client);
     return client;
   }
 
   /** Closes a client and waits until the server has seen it go. */
   async function leave(client: SseClient): Promise<void> {
-    const gone = nextLifecycle(hub, 'disconnect');
+    const gone = nextLifecycle(t.hub, 'disconnect');
     client.close();
     await gone;
     open.splice(open.indexOf(client), 1);
@@ -118,7 +90,7 @@ describe.each(platforms)('hardening: connection limits ($name)', (platform) => {
     // retry 2500 ms → 3 s, a positive integer.
     expect(refused.headers['retry-after']).toBe('3');
     expect(JSON.parse(refused.body).message).toMatch(/name "a" is full \(2 open connections\)/);
-    expect(await hub.count({ name: 'a' })).toBe(2);
+    expect(await t.hub.count({ name: 'a' })).toBe(2);
   });
 
   it('maxConnections: a fourth on any name → 503 + Retry-After (default 5 s without a retry)', async () => {
@@ -155,8 +127,8 @@ describe.each(platforms)('hardening: connection limits ($name)', (platform) => {
     const client = await connect('/a');
     await connect('/a');
     const { clientId } = await client.opened();
-    const gone = nextLifecycle(hub, 'disconnect');
-    expect(await hub.close({ name: 'a', clientId })).toBe(1);
+    const gone = nextLifecycle(t.hub, 'disconnect');
+    expect(await t.hub.close({ name: 'a', clientId })).toBe(1);
     await gone;
     await connect('/a');
   });
@@ -174,29 +146,31 @@ describe.each(platforms)('hardening: connection limits ($name)', (platform) => {
     await connect('/b');
   });
 
-  it('maxEventBytes: hub.send of an oversize event → SseEventTooLargeError, and nothing is sent', async () => {
+  it('maxEventBytes: t.hub.send of an oversize event → SseEventTooLargeError, and nothing is sent', async () => {
     const client = await connect('/b');
-    const answer = await request(`${t.url}/send-big?size=2000`, { method: 'POST' });
+    const answer = await t.request('/send-big?size=2000', { method: 'POST' });
     expect(answer.body).toEqual({ refused: 'SseEventTooLargeError', isTyped: true });
     // The small event of the same batch did not go either: the next message is the one sent after.
-    await hub.send({ name: 'b' }, { data: 'after' });
+    await t.hub.send({ name: 'b' }, { data: 'after' });
     expect((await client.next('message')).data).toBe('after');
     expect(client.eventsOf('message')).toHaveLength(1);
   });
 
   it('maxEventBytes: ctx.send of an oversize event rejects with SseEventTooLargeError, the stream goes on', async () => {
-    const client = await SseClient.open(`${t.url}/big?size=2000`);
+    const client = await t.open('/big?size=2000');
     await client.end();
-    const refused = JSON.parse((await client.next('refused')).data);
+    // Refused, not sent: the handler's catch sent 'refused' instead, and the stream ended as usual.
+    expect(client.events.map((e) => e.event ?? 'message')).toEqual(['sse.open', 'refused', 'sse.close']);
+    const refused = JSON.parse(client.eventsOf('refused')[0].data);
     expect(refused.name).toBe('SseEventTooLargeError');
     expect(refused.message).toMatch(/exceeds maxEventBytes \(1000\)/);
-    expect(client.eventsOf('message')).toHaveLength(0);
   });
 
   it('maxEventBytes: an event at the limit is sent', async () => {
     // 'data: ' + payload + '\n\n' = 1000 bytes.
-    const client = await SseClient.open(`${t.url}/big?size=${1000 - 8}`);
+    const client = await t.open(`/big?size=${1000 - 8}`);
     await client.end();
-    expect((await client.next('message')).data).toHaveLength(992);
+    expect(client.events.map((e) => e.event ?? 'message')).toEqual(['sse.open', 'message', 'sse.close']);
+    expect(client.eventsOf('message')[0].data).toHaveLength(992);
   });
 });

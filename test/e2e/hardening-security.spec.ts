@@ -8,8 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { SseConnection, SseHub, SseModule, type SseLifecycleEvent, type SseRequest } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
 import { rawHttp } from '../support/raw-http.js';
 
 const SECRET = 'a-secret-of-32-characters-long!!';
@@ -60,18 +59,12 @@ function lifecycleOf(hub: SseHub): SseLifecycleEvent[] {
 
 describe.each(platforms)('hardening: security ($name)', (platform) => {
   describe('CORS', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [SecurityController] });
-    });
-    afterAll(() => t.close());
+    const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [SecurityController] }));
 
     it('closed by default: no Access-Control-Allow-Origin on the stream, whatever the Origin', async () => {
-      const client = await SseClient.open(`${t.url}/events`, { headers: { origin: 'http://evil.example' } });
-      await client.opened();
+      const { client } = await t.connect('/events', { headers: { origin: 'http://evil.example' } });
       expect(client.headers['access-control-allow-origin']).toBeUndefined();
       expect(client.headers['access-control-allow-credentials']).toBeUndefined();
-      client.close();
     });
 
     it('closed by default: a preflight gets no CORS approval', async () => {
@@ -89,49 +82,38 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
     });
 
     it('allowAllOrigins on a route sends Access-Control-Allow-Origin: * there only', async () => {
-      const client = await SseClient.open(`${t.url}/open-to-all`, { headers: { origin: 'http://any.example' } });
-      await client.opened();
+      const { client } = await t.connect('/open-to-all', { headers: { origin: 'http://any.example' } });
       expect(client.headers['access-control-allow-origin']).toBe('*');
-      client.close();
+      // There only: the other routes of the same app send none.
+      const other = await t.connect('/events', { headers: { origin: 'http://any.example' } });
+      expect(other.client.headers['access-control-allow-origin']).toBeUndefined();
     });
   });
 
   describe('CORS configured by the application', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(
-        platform,
-        { imports: [SseModule.forRoot()], controllers: [SecurityController] },
-        { setup: (app) => app.enableCors({ origin: ['http://good.example'] }) },
-      );
-    });
-    afterAll(() => t.close());
+    const t = useApp(
+      platform,
+      () => ({ imports: [SseModule.forRoot()], controllers: [SecurityController] }),
+      { setup: (app) => app.enableCors({ origin: ['http://good.example'] }) },
+    );
 
     it('the allowed origin gets its Access-Control-Allow-Origin on the stream; another origin gets none', async () => {
-      const good = await SseClient.open(`${t.url}/events`, { headers: { origin: 'http://good.example' } });
-      await good.opened();
+      const good = (await t.connect('/events', { headers: { origin: 'http://good.example' } })).client;
       expect(good.headers['access-control-allow-origin']).toBe('http://good.example');
-      const evil = await SseClient.open(`${t.url}/events`, { headers: { origin: 'http://evil.example' } });
-      await evil.opened();
+      const evil = (await t.connect('/events', { headers: { origin: 'http://evil.example' } })).client;
       expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-      good.close();
-      evil.close();
     });
   });
 
   describe('guards, signed ids, echoes', () => {
-    let t: TestApp;
-    let hub: SseHub;
+    const t = useApp(platform, () => ({
+      imports: [SseModule.forRoot({ signing: { secret: SECRET } })],
+      controllers: [SecurityController],
+    }));
     let lifecycle: SseLifecycleEvent[];
-    beforeAll(async () => {
-      t = await startApp(platform, {
-        imports: [SseModule.forRoot({ signing: { secret: SECRET } })],
-        controllers: [SecurityController],
-      });
-      hub = t.app.get(SseHub);
-      lifecycle = lifecycleOf(hub);
+    beforeAll(() => {
+      lifecycle = lifecycleOf(t.hub);
     });
-    afterAll(() => t.close());
     beforeEach(() => {
       handlerRuns = 0;
       lifecycle.length = 0;
@@ -144,7 +126,7 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
       expect(JSON.parse(refused.body).message).toBe('log in first');
       expect(handlerRuns).toBe(0);
       expect(lifecycle).toEqual([]);
-      expect(await hub.hasName('private')).toBe(false);
+      expect(await t.hub.hasName('private')).toBe(false);
     });
 
     it('a guard that answers false → 403 before any stream', async () => {
@@ -156,25 +138,20 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
     });
 
     it('a route-derived id wins: offering another user\'s id does not take over their connection', async () => {
-      const alice = await SseClient.open(`${t.url}/private`, { headers: { authorization: 'Bearer alice' } });
-      const aliceId = (await alice.opened()).clientId;
-      const bob = await SseClient.open(`${t.url}/private`, {
+      const { client: alice, clientId: aliceId } = await t.connect('/private', { headers: { authorization: 'Bearer alice' } });
+      const { client: bob, clientId: bobId } = await t.connect('/private', {
         headers: { authorization: 'Bearer bob', 'x-sse-client-id': aliceId },
       });
-      const bobId = (await bob.opened()).clientId;
       expect(bobId).not.toBe(aliceId);
-      expect(await hub.send({ name: 'private', clientId: aliceId }, { data: 'for alice' })).toEqual({ delivered: 1 });
+      expect(await t.hub.send({ name: 'private', clientId: aliceId }, { data: 'for alice' })).toEqual({ delivered: 1 });
       expect((await alice.next('message')).data).toBe('for alice');
       expect(bob.eventsOf('message')).toEqual([]);
       expect(alice.eventsOf('sse.close')).toEqual([]);
-      alice.close();
-      bob.close();
     });
 
     it('a client cannot take over another\'s signed id by stripping, altering or transplanting the signature', async () => {
-      const victim = await SseClient.open(`${t.url}/events`);
-      const signed = (await victim.opened()).clientId;
-      expect(hub.isClientIdSigned(signed)).toBe(true);
+      const { client: victim, clientId: signed } = await t.connect('/events');
+      expect(t.hub.isClientIdSigned(signed)).toBe(true);
       const raw = signed.slice(2, signed.lastIndexOf('.'));
       const signature = signed.slice(signed.lastIndexOf('.') + 1);
       const flipped = signature[0] === 'A' ? `B${signature.slice(1)}` : `A${signature.slice(1)}`;
@@ -191,22 +168,19 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
       }
       // The victim was never replaced and is still reachable.
       expect(victim.eventsOf('sse.close')).toEqual([]);
-      expect(await hub.exists({ name: 'events', clientId: signed })).toBe(true);
-      await hub.send({ name: 'events', clientId: signed }, { data: 'still yours' });
+      expect(await t.hub.exists({ name: 'events', clientId: signed })).toBe(true);
+      await t.hub.send({ name: 'events', clientId: signed }, { data: 'still yours' });
       expect((await victim.next('message')).data).toBe('still yours');
-      victim.close();
     });
 
     it('client ids are 128 random bits', async () => {
-      const client = await SseClient.open(`${t.url}/events`);
-      const signed = (await client.opened()).clientId;
-      client.close();
+      const { clientId: signed } = await t.connect('/events');
       const fromStream = signed.slice(2, signed.lastIndexOf('.'));
       expect(Buffer.from(fromStream, 'base64url')).toHaveLength(16);
       expect(Buffer.from(fromStream, 'base64url').toString('base64url')).toBe(fromStream);
 
       const ids = Array.from({ length: 4000 }, () => {
-        const id = hub.newClientId();
+        const id = t.hub.newClientId();
         return id.slice(2, id.lastIndexOf('.'));
       });
       expect(new Set(ids).size).toBe(ids.length);
@@ -236,14 +210,12 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
       ['JSON breakers and unicode', '"},{"clientId":"x\u2028\u2029é😀'],
       ['SSE field look-alikes', 'event: sse.close data: {}'],
     ])('a group with %s is JSON-escaped in sse.open, never breaking the frame', async (_what, room) => {
-      const client = await SseClient.open(`${t.url}/rooms?room=${encodeURIComponent(room)}`);
-      const open = await client.opened();
+      const { client, ...open } = await t.connect(`/rooms?room=${encodeURIComponent(room)}`);
       expect(open).toEqual({ clientId: expect.any(String), name: 'rooms', group: room, groups: [room] });
       expect(client.events).toHaveLength(1);
       // Headers carry it too, as the raw visible ASCII or percent-encoded.
       const header = String(client.headers['x-sse-group']);
       expect(header === room || decodeURIComponent(header) === room).toBe(true);
-      client.close();
     });
 
     it.each([['%0A'], ['%0D'], ['%00'], ['a%0D%0Aevent:%20x']])('a group with %s → 400, no stream', async (room) => {
@@ -255,18 +227,13 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
   });
 
   describe('strict signing', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(platform, {
-        imports: [SseModule.forRoot({ signing: { secret: SECRET, strict: true } })],
-        controllers: [SecurityController],
-      });
-    });
-    afterAll(() => t.close());
+    const t = useApp(platform, () => ({
+      imports: [SseModule.forRoot({ signing: { secret: SECRET, strict: true } })],
+      controllers: [SecurityController],
+    }));
 
     it('a stolen id is refused from another user agent or another address; the owner may reconnect with it', async () => {
-      const owner = await SseClient.open(`${t.url}/events`, { headers: { 'user-agent': 'agent-A' } });
-      const id = (await owner.opened()).clientId;
+      const { client: owner, clientId: id } = await t.connect('/events', { headers: { 'user-agent': 'agent-A' } });
       owner.close();
       await owner.end();
 
@@ -283,9 +250,8 @@ describe.each(platforms)('hardening: security ($name)', (platform) => {
       expect(otherAddress.status).toBe(400);
       expect(otherAddress.stream).toBe(false);
 
-      const again = await SseClient.open(`${t.url}/events`, { headers: { 'user-agent': 'agent-A', 'x-sse-client-id': id } });
-      expect((await again.opened()).clientId).toBe(id);
-      again.close();
+      const again = await t.connect('/events', { headers: { 'user-agent': 'agent-A', 'x-sse-client-id': id } });
+      expect(again.clientId).toBe(id);
     });
   });
 });

@@ -16,8 +16,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { SseConnection, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
 
 const ORIGIN = 'http://app.example';
 
@@ -82,27 +81,21 @@ class DecoratedModule {
 
 describe.each(platforms)('headers set by the app ($name)', (platform) => {
   describe('with app.enableCors()', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [StreamController] }, {
-        setup: (app) => app.enableCors({ origin: ORIGIN, credentials: true, exposedHeaders: ['X-Sse-Client-Id'] }),
-      });
+    const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [StreamController] }), {
+      setup: (app) => app.enableCors({ origin: ORIGIN, credentials: true, exposedHeaders: ['X-Sse-Client-Id'] }),
     });
-    afterAll(() => t.close());
 
     it('puts the CORS headers on the stream', async () => {
-      const client = await SseClient.open(`${t.url}/events`, { headers: { origin: ORIGIN } });
-      await client.opened();
+      const { client } = await t.connect('/events', { headers: { origin: ORIGIN } });
       expect(client.status).toBe(200);
       expect(client.headers['content-type']).toBe('text/event-stream');
       expect(client.headers['access-control-allow-origin']).toBe(ORIGIN);
       expect(client.headers['access-control-allow-credentials']).toBe('true');
       expect(client.headers['access-control-expose-headers']).toBe('X-Sse-Client-Id');
-      client.close();
     });
 
     it('answers the preflight of a cross-origin stream', async () => {
-      const res = await request(`${t.url}/events`, {
+      const res = await t.request('/events', {
         method: 'OPTIONS',
         headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'x-sse-client-id' },
       });
@@ -113,32 +106,21 @@ describe.each(platforms)('headers set by the app ($name)', (platform) => {
   });
 
   describe('without app.enableCors()', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [StreamController] });
-    });
-    afterAll(() => t.close());
+    const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [StreamController] }));
 
     it('sends no CORS header on the stream', async () => {
-      const client = await SseClient.open(`${t.url}/events`, { headers: { origin: ORIGIN } });
-      await client.opened();
+      const { client } = await t.connect('/events', { headers: { origin: ORIGIN } });
       expect(client.status).toBe(200);
       const cors = Object.keys(client.headers).filter((name) => name.startsWith('access-control-'));
       expect(cors).toEqual([]);
-      client.close();
     });
   });
 
   describe('from middleware, guards, interceptors and @Header()', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await startApp(platform, { imports: [SseModule.forRoot(), DecoratedModule] });
-    });
-    afterAll(() => t.close());
+    const t = useApp(platform, () => ({ imports: [SseModule.forRoot(), DecoratedModule] }));
 
     it('reach the client on the stream, under the SSE headers', async () => {
-      const client = await SseClient.open(`${t.url}/decorated/events`);
-      await client.opened();
+      const { client } = await t.connect('/decorated/events');
       expect(client.status).toBe(200);
       expect(client.headers['x-from-middleware']).toBe('middleware');
       expect(client.headers['x-from-guard']).toBe('guard');
@@ -147,11 +129,10 @@ describe.each(platforms)('headers set by the app ($name)', (platform) => {
       expect(client.headers['cache-control']).toBe('no-cache, no-transform');
       expect(client.headers['content-type']).toBe('text/event-stream');
       expect(client.headers['x-sse-name']).toBe('decorated');
-      client.close();
     });
 
     it('are the same on an ordinary route of the same controller', async () => {
-      const res = await request(`${t.url}/decorated/plain`);
+      const res = await t.request('/decorated/plain');
       expect(res.status).toBe(200);
       expect(res.headers.get('x-from-middleware')).toBe('middleware');
       expect(res.headers.get('x-from-guard')).toBe('guard');

@@ -10,10 +10,10 @@ import {
   UseGuards,
   type CanActivate,
 } from '@nestjs/common';
-import { filter, firstValueFrom, interval, map, take } from 'rxjs';
-import { SseConnection, SseContext, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { interval, map, take } from 'rxjs';
+import { SseConnection, SseContext, SseModule } from '../../lib/index.js';
+import { platforms, useApp } from '../support/app.js';
+import { nextLifecycle } from '../support/hub.js';
 
 // One pass over what could differ between platforms: the request's way to a
 // stream and back out (errors, scopes, POST, references, keep-alive, leaving, shutdown).
@@ -81,14 +81,10 @@ const modules = (keepAlive = 0) => ({
 });
 
 describe.each(platforms)('request to stream and back ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, modules());
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => modules());
 
   it('answers a guard refusal with its real status and no stream', async () => {
-    const client = await SseClient.open(`${t.url}/denied`);
+    const client = await t.open('/denied');
     await client.end();
     expect(client.status).toBe(401);
     expect(client.headers['content-type']).toMatch(/^application\/json/);
@@ -97,14 +93,14 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
   });
 
   it('answers a handler exception before the stream with its real status', async () => {
-    const client = await SseClient.open(`${t.url}/missing/7`);
+    const client = await t.open('/missing/7');
     await client.end();
     expect(client.status).toBe(404);
     expect(JSON.parse(client.body)).toMatchObject({ statusCode: 404, message: 'no item 7' });
   });
 
   it('streams a local Observable and closes', async () => {
-    const client = await SseClient.open(`${t.url}/ticks`);
+    const client = await t.open('/ticks');
     await client.end();
     expect(client.events.map((e) => `${e.event}:${e.data}`)).toEqual([
       expect.stringMatching(/^sse\.open:/),
@@ -116,7 +112,7 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
   });
 
   it('reports an exception after the stream opened as sse.error, then ends', async () => {
-    const client = await SseClient.open(`${t.url}/broken`);
+    const client = await t.open('/broken');
     await client.end();
     expect(client.status).toBe(200);
     expect(client.events.map((e) => `${e.event ?? 'message'}:${e.data}`)).toEqual([
@@ -127,21 +123,19 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
   });
 
   it('opens a stream from a POST with a parsed JSON body', async () => {
-    const client = await SseClient.open(`${t.url}/events`, {
+    const { client, ...open } = await t.connect('/events', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ room: 'blue' }),
     });
-    expect(await client.opened()).toMatchObject({ name: 'posted', group: 'blue' });
+    expect(open).toMatchObject({ name: 'posted', group: 'blue' });
     // Nest would answer a POST with 201; a stream is always 200.
     expect(client.status).toBe(200);
-    client.close();
   });
 
   it('reaches a stream from an ordinary route with @SseContext()', async () => {
-    const client = await SseClient.open(`${t.url}/events`);
-    const { clientId } = await client.opened();
-    const res = await request(`${t.url}/reply`, {
+    const { client, clientId } = await t.connect('/events');
+    const res = await t.request('/reply', {
       method: 'POST',
       headers: { 'x-sse-name': 'events', 'x-sse-client-id': clientId },
       body: { text: 'hello' },
@@ -149,57 +143,46 @@ describe.each(platforms)('request to stream and back ($name)', (platform) => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({ to: clientId });
     expect((await client.next('reply')).data).toBe('hello');
-    client.close();
   });
 
   it('answers 404 and 400 when @SseContext() finds no connection', async () => {
-    const unknown = await request(`${t.url}/reply`, {
+    const unknown = await t.request('/reply', {
       method: 'POST',
       headers: { 'x-sse-name': 'events', 'x-sse-client-id': 'nobody' },
       body: { text: 'x' },
     });
     expect(unknown.status).toBe(404);
-    const missing = await request(`${t.url}/reply`, { method: 'POST', body: { text: 'x' } });
+    const missing = await t.request('/reply', { method: 'POST', body: { text: 'x' } });
     expect(missing.status).toBe(400);
   });
 
   it('forgets a client that goes away', async () => {
-    const hub = t.app.get(SseHub);
-    const client = await SseClient.open(`${t.url}/events`);
-    const { clientId } = await client.opened();
-    expect(await hub.exists({ name: 'events', clientId })).toBe(true);
-    const gone = firstValueFrom(
-      hub.events$.pipe(filter((e) => e.type === 'disconnect' && e.connection.clientId === clientId)),
-    );
+    const { client, clientId } = await t.connect('/events');
+    expect(await t.hub.exists({ name: 'events', clientId })).toBe(true);
+    const gone = nextLifecycle(t.hub, 'disconnect', { clientId });
     client.close();
     await gone;
-    expect(await hub.exists({ name: 'events', clientId })).toBe(false);
+    expect(await t.hub.exists({ name: 'events', clientId })).toBe(false);
   });
 });
 
 describe.each(platforms)('keep-alive ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, modules(10));
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => modules(10));
 
   it('pings an idle stream with a comment', async () => {
-    const client = await SseClient.open(`${t.url}/events`);
-    await client.opened();
+    const { client } = await t.connect('/events');
     await client.waitFor(() => client.comments.length >= 2, '2 pings');
     expect(client.comments.slice(0, 2).map((c) => c.trim())).toEqual(['ping', 'ping']);
     expect(client.events.map((e) => e.event)).toEqual(['sse.open']);
-    client.close();
   });
 });
 
 describe.each(platforms)('shutdown ($name)', (platform) => {
+  const t = useApp(platform, () => modules(), { perTest: true });
+
   it('app.close() returns with open global and local streams, each told why', async () => {
-    const t = await startApp(platform, modules());
-    const global = await SseClient.open(`${t.url}/events`);
-    const local = await SseClient.open(`${t.url}/forever`);
-    await Promise.all([global.opened(), local.opened()]);
+    const { client: global } = await t.connect('/events');
+    const { client: local } = await t.connect('/forever');
 
     await t.close();
 

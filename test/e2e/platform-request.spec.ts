@@ -1,7 +1,6 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { SseConnection, SseModule, type SseRequest } from '../../lib/index.js';
-import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
 
 /** What each callback was called with, per request (keyed by the x-test-id header). */
 const seen = new Map<string, { group?: SseRequest; clientId?: SseRequest; handler?: object }>();
@@ -33,39 +32,30 @@ class RoomsController {
 }
 
 describe.each(platforms)('group and clientId callbacks ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [SseModule.forRoot()], controllers: [RoomsController] });
-  });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot()], controllers: [RoomsController] }));
 
   it('read req.query and req.headers of the platform request', async () => {
-    const client = await SseClient.open(`${t.url}/rooms?room=lobby`, {
+    const { client, ...open } = await t.connect('/rooms?room=lobby', {
       headers: { 'x-user': '42', 'x-test-id': `${platform.name}-1` },
     });
-    expect(await client.opened()).toEqual({ name: 'rooms', group: 'lobby', groups: ['lobby'], clientId: 'user-42' });
+    expect(open).toEqual({ name: 'rooms', group: 'lobby', groups: ['lobby'], clientId: 'user-42' });
     expect(client.headers['x-sse-group']).toBe('lobby');
     expect(client.headers['x-sse-client-id']).toBe('user-42');
-    client.close();
   });
 
   it('receive the same request object the handler gets with @Req()', async () => {
     const key = `${platform.name}-2`;
-    const client = await SseClient.open(`${t.url}/rooms?room=a`, { headers: { 'x-test-id': key } });
-    await client.opened();
+    await t.connect('/rooms?room=a', { headers: { 'x-test-id': key } });
     const calls = seen.get(key)!;
     expect(calls.handler).toBeDefined();
     expect(calls.group).toBe(calls.handler);
     expect(calls.clientId).toBe(calls.handler);
-    client.close();
   });
 
   it('may leave the group and client id undefined', async () => {
-    const client = await SseClient.open(`${t.url}/rooms`, { headers: { 'x-test-id': `${platform.name}-3` } });
-    const open = await client.opened();
+    const { client, ...open } = await t.connect('/rooms', { headers: { 'x-test-id': `${platform.name}-3` } });
     expect(open.group).toBeNull();
     expect(open.clientId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(client.headers['x-sse-group']).toBeUndefined();
-    client.close();
   });
 });

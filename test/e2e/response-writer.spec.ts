@@ -1,9 +1,10 @@
 import { Controller, Get, Module, Post, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import net from 'node:net';
 import { SseConnection, SseHub, SseModule } from '../../lib/index.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
+import { RawStream } from '../support/raw-http.js';
+import type { SseClient } from '../support/sse-client.js';
+import { parseSse } from '../support/sse-parser.js';
 
 /** What a middleware that wraps res.write (as compression does) saw. */
 const wrapped = { writes: 0, bytes: '' };
@@ -49,63 +50,39 @@ class FeedModule implements NestModule {
 }
 
 describe.each(platforms)('response writer ($name)', (platform) => {
-  let t: TestApp;
-  beforeAll(async () => {
+  beforeAll(() => {
     // Counted per platform: the previous app's shutdown wrote its sse.close through the wrapper too.
     wrapped.writes = 0;
     wrapped.bytes = '';
-    t = await startApp(platform, { imports: [SseModule.forRoot({ keepAlive: 0 }), FeedModule] });
   });
-  afterAll(() => t.close());
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 0 }), FeedModule] }));
+  const expected = ['0a', '0b', '1a', '1b', '2a', '2b'];
 
   it('writes the same stream to a plain response and through a wrapped res.write, which sees every chunk', async () => {
-    const plain = await SseClient.open(`${t.url}/plain`);
-    const viaWrapper = await SseClient.open(`${t.url}/wrapped`);
-    try {
-      await Promise.all([plain.opened(), viaWrapper.opened()]);
-      await request(`${t.url}/send`, { method: 'POST' });
-      const data = (client: SseClient) =>
-        client.waitFor(() => {
-          const events = client.events.filter((e) => e.event !== 'sse.open');
-          return events.length >= 6 && events.map((e) => e.data);
-        });
-      const expected = ['0a', '0b', '1a', '1b', '2a', '2b'];
-      expect(await data(plain)).toEqual(expected);
-      expect(await data(viaWrapper)).toEqual(expected);
-      // sse.open, then one chunk per tick: all through the wrapper, nothing around it.
-      expect(wrapped.writes).toBe(4);
-      for (const value of expected) expect(wrapped.bytes).toContain(`data: ${value}\n`);
-    } finally {
-      plain.close();
-      viaWrapper.close();
-    }
+    const plain = (await t.connect('/plain')).client;
+    const viaWrapper = (await t.connect('/wrapped')).client;
+    await t.request('/send', { method: 'POST' });
+    const data = (client: SseClient) => client.collect('message', 6).then((events) => events.map((e) => e.data));
+    expect(await data(plain)).toEqual(expected);
+    expect(await data(viaWrapper)).toEqual(expected);
+    // sse.open, then one chunk per tick: all through the wrapper, nothing around it.
+    expect(wrapped.writes).toBe(4);
+    expect(parseSse(wrapped.bytes).typesAndData()).toEqual([['sse.open', expect.any(String)], ...expected.map((d) => ['message', d])]);
   });
 
   it('sends an HTTP/1.0 client (no chunked encoding) its events as plain body bytes', async () => {
-    const { hostname, port } = new URL(t.url);
-    const socket = net.connect(Number(port), hostname);
-    let raw = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (data: string) => (raw += data));
-    socket.write(`GET /plain HTTP/1.0\r\nHost: ${hostname}\r\nAccept: text/event-stream\r\n\r\n`);
-    const until = async (text: string) => {
-      const deadline = Date.now() + 10_000;
-      while (!raw.includes(text) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
-      expect(raw).toContain(text);
-    };
+    const raw = RawStream.open(`${t.url}/plain`, { http10: true });
     try {
-      await until('event: sse.open');
-      await request(`${t.url}/send`, { method: 'POST' });
-      await until('data: 2b');
-      const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+      await raw.next('sse.open');
+      await t.request('/send', { method: 'POST' });
+      await raw.waitFor(() => raw.events.length === 1 + expected.length, 'the six events');
       // Every line of the body is an SSE line: no chunk-size line slipped in.
-      const lines = body.split('\n').filter((line) => line !== '');
+      const lines = raw.body.split('\n').filter((line) => line !== '');
       expect(lines.every((line) => /^(event|data|id|retry|:)/.test(line))).toBe(true);
-      expect(lines.filter((line) => line.startsWith('data: ') && !line.includes('{'))).toEqual(
-        ['0a', '0b', '1a', '1b', '2a', '2b'].map((value) => `data: ${value}`),
-      );
+      expect(raw.chunks).toBe(0);
+      expect(raw.events.slice(1).map((e) => e.data)).toEqual(expected);
     } finally {
-      socket.destroy();
+      raw.close();
     }
   });
 });

@@ -1,41 +1,31 @@
 import { AppModule } from '../../sample/app.module.js';
-import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { platforms, useApp } from '../support/app.js';
+import type { SseClient } from '../support/sse-client.js';
 
 // The sample's HTTP side without a browser: what the page relies on, and every bad input a 4xx.
 
 describe.each(platforms)('sample API ($name)', (platform) => {
-  let t: TestApp;
-  const clients: SseClient[] = [];
-  const connect = async (query: string): Promise<SseClient> => {
-    const client = await SseClient.open(`${t.url}/events?${query}`);
-    clients.push(client);
-    return client;
-  };
+  const t = useApp(platform, () => ({ imports: [AppModule] }));
+  const connect = (query: string): Promise<SseClient> => t.open(`/events?${query}`);
   const asConnection = (client: SseClient) => ({
     'x-sse-client-id': String(client.headers['x-sse-client-id']),
     'x-sse-name': 'events',
   });
 
-  beforeAll(async () => {
-    t = await startApp(platform, { imports: [AppModule] });
-  });
-  afterEach(() => clients.splice(0).forEach((client) => client.close()));
-  afterAll(() => t.close());
 
   it('serves the page, its script and its style', async () => {
-    const page = await request(`${t.url}/`);
+    const page = await t.request('/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.body).toContain('<script type="module" src="/app.js">');
-    const script = await request(`${t.url}/app.js`);
+    const script = await t.request('/app.js');
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(script.body).toContain("addEventListener('sse.close'");
-    expect((await request(`${t.url}/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
+    expect((await t.request('/style.css')).headers.get('content-type')).toMatch(/^text\/css/);
   });
 
   it('hands out a client id that a connection can offer and keep', async () => {
-    const { body } = await request(`${t.url}/events/client-id`);
+    const { body } = await t.request('/events/client-id');
     expect(body.clientId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
     const client = await connect(`room=red&clientId=${encodeURIComponent(body.clientId)}`);
     expect(await client.opened()).toEqual({ clientId: body.clientId, name: 'events', group: 'red', groups: ['red'] });
@@ -59,13 +49,13 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const red = await connect('room=red');
     const blue = await connect('room=blue');
     await Promise.all([red.opened(), blue.opened()]);
-    const sent = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(red), body: { text: 'hi red' } });
+    const sent = await t.request('/api/chat', { method: 'POST', headers: asConnection(red), body: { text: 'hi red' } });
     expect(sent.status).toBe(201);
     expect(sent.body).toEqual({ delivered: 1 });
     const message = JSON.parse((await red.next('chat')).data);
     expect(message).toMatchObject({ room: 'red', from: red.headers['x-sse-client-id'], text: 'hi red' });
     // Blue's own message comes after on its socket; red's would have come first.
-    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(blue), body: { text: 'hi blue' } });
+    await t.request('/api/chat', { method: 'POST', headers: asConnection(blue), body: { text: 'hi blue' } });
     await blue.next('chat');
     expect(blue.eventsOf('chat').map((event) => JSON.parse(event.data).text)).toEqual(['hi blue']);
   });
@@ -73,16 +63,16 @@ describe.each(platforms)('sample API ($name)', (platform) => {
   it('answers chat posts that name no open connection or carry bad text with 4xx', async () => {
     const red = await connect('room=red');
     await red.opened();
-    const noHeaders = await request(`${t.url}/api/chat`, { method: 'POST', body: { text: 'x' } });
+    const noHeaders = await t.request('/api/chat', { method: 'POST', body: { text: 'x' } });
     expect(noHeaders.status).toBe(400);
-    const unknown = await request(`${t.url}/api/chat`, {
+    const unknown = await t.request('/api/chat', {
       method: 'POST',
       headers: { 'x-sse-client-id': 'nobody', 'x-sse-name': 'events' },
       body: { text: 'x' },
     });
     expect(unknown.status).toBe(404);
     for (const body of [{}, { text: '' }, { text: '   ' }, { text: 42 }, { text: 'x'.repeat(501) }, { text: 'a\u0000b' }]) {
-      const bad = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(red), body });
+      const bad = await t.request('/api/chat', { method: 'POST', headers: asConnection(red), body });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toContain('"text"');
     }
@@ -93,13 +83,13 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const bob = await connect('room=red');
     const { clientId } = await alice.opened();
     await bob.opened();
-    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId, text: 'psst' } });
+    const sent = await t.request('/api/notifications', { method: 'POST', body: { clientId, text: 'psst' } });
     expect(sent.body).toEqual({ delivered: 1 });
     expect(JSON.parse((await alice.next('notice')).data).text).toBe('psst');
-    const nobody = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId: 'gone', text: 'x' } });
+    const nobody = await t.request('/api/notifications', { method: 'POST', body: { clientId: 'gone', text: 'x' } });
     expect(nobody.body).toEqual({ delivered: 0 });
     // Bob's own notice comes after alice's on his socket: he got only his.
-    await request(`${t.url}/api/notifications`, {
+    await t.request('/api/notifications', {
       method: 'POST',
       body: { clientId: bob.headers['x-sse-client-id'], text: 'for bob' },
     });
@@ -109,7 +99,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
 
   it('refuses a notification without a valid client id or text with 400', async () => {
     for (const body of [{ text: 'x' }, { clientId: '', text: 'x' }, { clientId: 'a\nb', text: 'x' }, { clientId: 'x'.repeat(257), text: 'x' }, { clientId: 'a' }]) {
-      const bad = await request(`${t.url}/api/notifications`, { method: 'POST', body });
+      const bad = await t.request('/api/notifications', { method: 'POST', body });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/"(clientId|text)"/);
     }
@@ -129,7 +119,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
   });
 
   it('counts down on a local connection that closes by itself', async () => {
-    const client = await SseClient.open(`${t.url}/countdown`);
+    const client = await t.open('/countdown');
     await client.end();
     expect(client.events.map((event) => `${event.event}:${event.data}`)).toEqual([
       expect.stringMatching(/^sse\.open:/),

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { express, type Platform } from './app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURE = path.join(root, '.fixture-build/test/fixtures/redis-instance.js');
@@ -43,11 +44,14 @@ export class ClusterProcess {
     });
   }
 
-  /** Starts an instance (`app` with an HTTP server, or `publisher` without one) and waits until it is ready. */
-  static async start(role: 'app' | 'publisher', env: Record<string, string>): Promise<ClusterProcess> {
+  /**
+   * Starts an instance (`app` with an HTTP server on `platform`, or `publisher`
+   * without one) and waits until it is ready.
+   */
+  static async start(role: 'app' | 'publisher', env: Record<string, string>, platform: Platform = express): Promise<ClusterProcess> {
     const child = spawn(process.execPath, [FIXTURE], {
       cwd: root,
-      env: { ...process.env, ...env, ROLE: role },
+      env: { ...process.env, ...env, ROLE: role, PLATFORM: platform.name },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const instance = new ClusterProcess(child);

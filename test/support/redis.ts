@@ -61,6 +61,11 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** True between a (re)start and a stop. */
+  get running(): boolean {
+    return this.process !== undefined;
+  }
+
   /** Starts a private server on a free port. */
   static async start(): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
@@ -111,9 +116,38 @@ export async function useRedis(): Promise<{ url: string; server: RedisServer | u
   return { url: server.url, server };
 }
 
+/**
+ * Registers the hooks of a describe that needs Redis: `useRedis()` before its
+ * tests, the private server stopped after them. Call it in an outer describe
+ * and the apps in an inner one, so that the apps close before Redis stops.
+ */
+export function useRedisServer(): { readonly url: string; readonly server: RedisServer | undefined } {
+  let redis: { url: string; server: RedisServer | undefined } | undefined;
+  beforeAll(async () => {
+    redis = await useRedis();
+  });
+  afterAll(async () => {
+    await redis?.server?.stop();
+    redis = undefined;
+  });
+  const running = () => {
+    if (!redis) throw new Error('useRedisServer: Redis runs only inside tests and hooks that come after useRedisServer()');
+    return redis;
+  };
+  return {
+    get url() {
+      return running().url;
+    },
+    get server() {
+      return running().server;
+    },
+  };
+}
+
 /** A key prefix of its own for each suite, so suites sharing one Redis never meet. */
+let prefixes = 0;
 export function uniquePrefix(suite: string): string {
-  return `test:${suite}:${process.pid}:${Date.now()}:`;
+  return `test:${suite}:${process.pid}:${Date.now()}:${++prefixes}:`;
 }
 
 /** A plain client for inspecting Redis from a test. */

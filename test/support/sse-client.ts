@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { SseParser, type EventSourceMessage } from './sse-parser.js';
 
 export type { EventSourceMessage };
 
@@ -19,8 +19,9 @@ export interface SseClientOptions {
 
 /**
  * A real SSE client over a real socket: node:http for the request and the
- * spec-compliant `eventsource-parser` for the stream. It records everything
- * and lets a test wait for what it expects (no sleeps).
+ * shared spec-compliant parser (`SseParser`) for the stream. It records
+ * everything and lets a test wait for what it expects (no sleeps); a wait
+ * fails at once when the stream has ended without what it waits for.
  */
 export class SseClient {
   readonly events: EventSourceMessage[] = [];
@@ -61,7 +62,8 @@ export class SseClient {
           this.status = response.statusCode ?? 0;
           this.headers = response.headers;
           const isStream = String(response.headers['content-type']).startsWith('text/event-stream');
-          const parser = createParser({
+          const parser = new SseParser({
+            keepEvents: false,
             onEvent: (event) =>
               this.push(() => {
                 this.received++;
@@ -102,9 +104,19 @@ export class SseClient {
     });
   }
 
-  /** Resolves once `predicate` holds, re-checked after every event, comment or end. */
+  /**
+   * Resolves once `predicate` holds, re-checked after every event, comment or
+   * end. Rejects at once when the stream has ended and it still does not hold
+   * (nothing can arrive any more), else after `timeoutMs`.
+   */
   waitFor<T>(predicate: () => T | undefined | false, what = 'condition', timeoutMs = 10_000): Promise<T> {
     return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((waiter) => waiter !== listener);
+        const body = this.body ? ` and body ${JSON.stringify(this.body.slice(0, 200))}` : '';
+        reject(new Error(`${why} waiting for ${what}; got status ${this.status}, events ${JSON.stringify(this.events.map((e) => e.event ?? e.data))}${body}`));
+      };
       const check = (): boolean => {
         const value = predicate();
         if (value) {
@@ -112,12 +124,13 @@ export class SseClient {
           resolve(value);
           return true;
         }
+        if (this.ended) {
+          fail('the stream ended');
+          return true;
+        }
         return false;
       };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== listener);
-        reject(new Error(`timed out waiting for ${what}; got events ${JSON.stringify(this.events.map((e) => e.event ?? e.data))}`));
-      }, timeoutMs);
+      const timer = setTimeout(() => fail('timed out'), timeoutMs);
       const listener = () => {
         if (check()) this.waiters = this.waiters.filter((waiter) => waiter !== listener);
       };
@@ -186,6 +199,14 @@ export class SseClient {
   }
 }
 
+/** A client past its `sse.open`, with what `sse.open` said. */
+export interface Connected {
+  client: SseClient;
+  clientId: string;
+  name: string;
+  group: string | null;
+}
+
 /** Opens clients and closes them all at once (in `afterEach` / `afterAll`), so no socket outlives a test. */
 export class SseClientPool {
   private readonly clients: SseClient[] = [];
@@ -197,13 +218,9 @@ export class SseClientPool {
     return client;
   }
 
-  /** Opens a client and waits for its `sse.open`; returns both. */
-  async connect(
-    url: string,
-    options: SseClientOptions = {},
-  ): Promise<{ client: SseClient; clientId: string; name: string; group: string | null }> {
+  /** Opens a client and waits for its `sse.open`; returns both (fails at once when the answer is no stream). */
+  async connect(url: string, options: SseClientOptions = {}): Promise<Connected> {
     const client = await this.open(url, options);
-    if (client.status !== 200) throw new Error(`expected a stream from ${url}, got ${client.status} ${client.body}`);
     return { client, ...(await client.opened()) };
   }
 

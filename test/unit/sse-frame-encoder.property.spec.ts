@@ -1,26 +1,22 @@
 import fc from 'fast-check';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { encodeFrame } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseEventTooLargeError, SseInvalidArgumentError } from '../../lib/index.js';
 import type { SseEvent } from '../../lib/index.js';
+import { parseSse, type SseParser } from '../support/sse-parser.js';
 
 /**
- * Parses frames with the spec-compliant eventsource-parser, fed in arbitrary
- * byte chunks (as a socket would deliver them) through a streaming UTF-8 decoder.
+ * Parses frames with the shared spec parser, fed in arbitrary byte chunks (as
+ * a socket would deliver them); invalid UTF-8 throws.
  */
-function parse(frames: Buffer, cuts: number[] = []): { events: EventSourceMessage[]; retries: number[] } {
-  const events: EventSourceMessage[] = [];
-  const retries: number[] = [];
-  const parser = createParser({ onEvent: (event) => events.push(event), onRetry: (retry) => retries.push(retry) });
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+function parse(frames: Buffer, cuts: number[] = []): SseParser {
   const points = [...new Set(cuts.map((cut) => cut % (frames.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
   let start = 0;
   for (const point of [...points, frames.length]) {
-    parser.feed(decoder.decode(frames.subarray(start, point), { stream: true }));
+    chunks.push(frames.subarray(start, point));
     start = point;
   }
-  parser.feed(decoder.decode());
-  return { events, retries };
+  return parseSse(chunks, { fatal: true });
 }
 
 /** What EventSource hands the page: every line break of the data as LF (HTML §9.2.6). */

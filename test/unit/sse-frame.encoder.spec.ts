@@ -1,20 +1,13 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { encodeFrame, encodeProtocolFrame, KEEP_ALIVE_FRAME } from '../../lib/delivery/sse-frame.encoder.js';
 import { SseInvalidArgumentError } from '../../lib/errors/sse-invalid-argument.error.js';
 import type { SseEvent } from '../../lib/interfaces/sse-event.interface.js';
+import { parseSse } from '../support/sse-parser.js';
 
 /** One event's frame as text. */
 const encodeText = (event: SseEvent<unknown>): string => encodeFrame(event).toString('utf8');
 
 /** Parses encoded text with the same spec parser the e2e client uses. */
-function parse(text: string): { events: EventSourceMessage[]; comments: string[]; retry?: number } {
-  const events: EventSourceMessage[] = [];
-  const comments: string[] = [];
-  let retry: number | undefined;
-  const parser = createParser({ onEvent: (e) => events.push(e), onComment: (c) => comments.push(c), onRetry: (r) => (retry = r) });
-  parser.feed(text);
-  return { events, comments, retry };
-}
+const parse = (text: string) => parseSse(text);
 
 describe('encodeFrame (one event)', () => {
   it('writes id, event, retry, then one data line per line, then a blank line', () => {
