@@ -255,15 +255,20 @@ export function testTransport(transport: TransportSetup, platform: Platform, new
       expect(ids).not.toContain(lastEventId);
     });
 
-    it('an unknown Last-Event-ID gets sse.gap, then live events', async () => {
-      await hub(0).send({ name: 'events' }, { data: 'before' });
+    it('an unknown Last-Event-ID gets sse.gap, then what its topics still hold, then live events', async () => {
+      await hub(0).send({ name: 'events' }, { data: 'before unknown' });
       const back = await app(last).connect('/events', { headers: { 'last-event-id': 'no-such-id' } });
       await everywhereCount(1);
-      await hub(0).send({ name: 'events' }, { data: 'live' });
-      await back.client.waitFor(() => back.client.dataOf('message').includes('live'), 'the live event');
-      expect(back.client.events.map((e) => e.event ?? e.data)).toEqual(['sse.open', 'sse.gap', 'live']);
+      await hub(0).send({ name: 'events' }, { data: 'live after unknown' });
+      await back.client.waitFor(() => back.client.dataOf('message').includes('live after unknown'), 'the live event');
+      const seen = back.client.events.map((e) => e.event ?? e.data);
+      // Where it was is unknown: everything still held may be news to it, once each, then live.
+      expect(seen.slice(0, 2)).toEqual(['sse.open', 'sse.gap']);
+      expect(seen.at(-1)).toBe('live after unknown');
+      expect(seen.filter((data) => data === 'before unknown')).toEqual(['before unknown']);
+      expect(seen.filter((data) => data === 'live after unknown')).toEqual(['live after unknown']);
       const gap = JSON.parse(back.client.eventsOf('sse.gap')[0].data);
-      expect(gap).toEqual({ lastEventId: 'no-such-id', oldestAvailableId: expect.any(String) });
+      expect(gap).toEqual({ lastEventId: 'no-such-id', oldestAvailableId: expect.any(String), topics: expect.arrayContaining([{ name: 'events' }]) });
     });
   });
 
