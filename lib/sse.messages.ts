@@ -69,4 +69,19 @@ export const SseMessages = {
   transportNotConnected: () => `${PREFIX} the transport is not connected (application not started, or shut down).`,
   transportFailed: (reason: string) => `${PREFIX} Redis did not accept the command: ${reason}.`,
   transportEntryFailed: (reason: string) => `${PREFIX} an entry of the event stream could not be applied: ${reason}.`,
+  streamValueRefused: (names: readonly string[], reason: string) =>
+    `${PREFIX} a value of the stream to ${names.map(show).join(', ')} was not sent: ${reason}`,
+  streamLosingValues: (names: readonly string[], reason: string) =>
+    `${PREFIX} values of the stream to ${names.map(show).join(', ')} are being lost: ${reason}`,
+  streamDeliversAgain: (names: readonly string[], lost: number) =>
+    `${PREFIX} the stream to ${names.map(show).join(', ')} is delivered again (${lost} value(s) lost).`,
+  streamErrored: (names: readonly string[], reason: string) =>
+    `${PREFIX} the stream to ${names.map(show).join(', ')} ended with an error: ${reason}`,
+  observerOptions: () => `${PREFIX} SseHub.to() takes an event type or a toEvent function, not both.`,
+  metricsUnavailable: (reason: string) =>
+    `${PREFIX} option metrics needs @opentelemetry/api (npm install @opentelemetry/api), or a metrics.meterProvider: ${reason}`,
+  transportPingFailed: (reason: string) => `${PREFIX} the transport did not answer a ping: ${reason}`,
+  healthTimedOut: (ms: number) => `${PREFIX} the transport did not answer within ${ms} ms.`,
+  healthTooManyConnections: (connections: number, max: number) =>
+    `${PREFIX} ${connections} open connections exceed maxConnections (${max}).`,
 } as const;

@@ -66,7 +66,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     const { lastEventId } = connection;
     if (connection.scope === 'global' && lastEventId !== undefined) {
       const replay = this.history.since(connection, lastEventId);
-      this.counters.resumed(replay.kind === 'gap');
+      this.counters.resumed(replay.kind === 'gap', connection.name);
       connection.resume(replay, lastEventId);
     }
     if (connection.isOpen) this.registry.add(connection);

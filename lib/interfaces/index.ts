@@ -14,3 +14,5 @@ export type {
   SseTransportTarget,
 } from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';
+export type { SseMetricsOptions, SseMeterProvider } from './sse-metrics-options.interface.js';
+export type { SseObserverOptions } from './sse-observer-options.interface.js';

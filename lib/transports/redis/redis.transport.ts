@@ -250,6 +250,17 @@ export class RedisTransport implements SseTransport {
     }
   }
 
+  /** A PING on the command connection, within `commandTimeout`; rejects at once while Redis is away. */
+  async ping(): Promise<void> {
+    const commands = this.commands;
+    if (!commands || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
+    try {
+      await commands.ping();
+    } catch (error) {
+      throw new SseTransportError(SseMessages.transportPingFailed(error instanceof Error ? error.message : String(error)), error);
+    }
+  }
+
   register(connection: SseTransportConnection): void {
     this.presence.register(connection);
   }
