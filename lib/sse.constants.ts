@@ -65,3 +65,6 @@ export const METRIC_OTHER_NAME = '_other';
 
 /** Default milliseconds `SseHealthIndicator` waits for the transport's ping. */
 export const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
+
+/** Default milliseconds `SseTestClient` waits for an event before it rejects. */
+export const DEFAULT_TEST_CLIENT_TIMEOUT_MS = 5000;

@@ -84,4 +84,14 @@ export const SseMessages = {
   healthTimedOut: (ms: number) => `${PREFIX} the transport did not answer within ${ms} ms.`,
   healthTooManyConnections: (connections: number, max: number) =>
     `${PREFIX} ${connections} open connections exceed maxConnections (${max}).`,
+  testingNeedsParser: (reason: string) =>
+    `${PREFIX} nestjs-sse-hub/testing needs eventsource-parser (npm install -D eventsource-parser): ${reason}`,
+  testingBadServer: (value: unknown) =>
+    `${PREFIX} SseTestClient.connect needs a listening Nest app, an http.Server or a base URL, got ${show(value)}.`,
+  testingNotListening: () => `${PREFIX} SseTestClient.connect needs an app that listens: await app.listen(0) first.`,
+  testingRequestFailed: (url: string, reason: string) => `${PREFIX} the request to ${url} failed: ${reason}`,
+  testingTimedOut: (what: string, ms: number, received: string) =>
+    `${PREFIX} no ${what} within ${ms} ms; received so far: ${received || 'nothing'}.`,
+  testingStreamEnded: (what: string, status: number, received: string) =>
+    `${PREFIX} the response (status ${status}) ended before ${what}; received: ${received || 'nothing'}.`,
 } as const;
