@@ -1,13 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { metrics } from '@opentelemetry/api';
 import { filter, firstValueFrom, NEVER, throwError } from 'rxjs';
-import { MemoryTransport, SseConnection, SseHub, SseModule, SseTransportError, type SseModuleOptions, type SseRequest } from '../../lib/index.js';
-import type { SseEncodedEvents, SseTransportTarget } from '../../lib/interfaces/index.js';
+import { SseConnection, SseHub, SseModule, SseTransportError, type SseModuleOptions, type SseRequest } from '../../lib/index.js';
 import { SSE_INSTRUMENTS } from '../../lib/metrics/sse-instruments.js';
 import { platforms, startApp, type Platform, type TestApp } from '../support/app.js';
 import { MetricsProbe } from '../support/metrics.js';
 import { RecordingLogger } from '../support/recording-logger.js';
 import { SseClientPool } from '../support/sse-client.js';
+import { SwitchableTransport } from '../support/switchable-transport.js';
 
 @Controller()
 class MetricsController {
@@ -23,16 +23,6 @@ class MetricsController {
   @SseConnection({ name: 'local', scope: 'local' })
   local() {
     return NEVER;
-  }
-}
-
-/** The in-memory transport, which rejects sends while `failing` (Redis down, as far as the hub can tell). */
-class SwitchableTransport extends MemoryTransport {
-  failing = false;
-
-  override async publish(target: SseTransportTarget, events: SseEncodedEvents): Promise<number> {
-    if (this.failing) throw new SseTransportError('nestjs-sse-hub: test transport is down');
-    return super.publish(target, events);
   }
 }
 
