@@ -1,4 +1,5 @@
-import http from 'node:http';
+// Named imports: a default import would need esModuleInterop in the user's project to type-check.
+import { request as httpRequest, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import { DEFAULT_TEST_CLIENT_TIMEOUT_MS, SSE_HEADERS } from '../sse.constants.js';
 import { SseTestClientError } from '../errors/sse-test-client.error.js';
 import { SseMessages } from '../sse.messages.js';
@@ -35,11 +36,11 @@ export interface SseTestReconnectOptions {
 
 /** One request and its response. */
 interface Exchange {
-  readonly request: http.ClientRequest;
+  readonly request: ClientRequest;
   /** Index in `events` where this response's events start. */
   readonly start: number;
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   body: string;
   ended: boolean;
   readonly done: Promise<void>;
@@ -108,7 +109,7 @@ export class SseTestClient<Events extends object = object> {
   }
 
   /** The current response's headers (`x-sse-client-id`, `x-sse-name`...). */
-  get headers(): http.IncomingHttpHeaders {
+  get headers(): IncomingHttpHeaders {
     return this.exchange.headers;
   }
 
@@ -198,7 +199,7 @@ export class SseTestClient<Events extends object = object> {
     if (text !== undefined && typeof body !== 'string') requestHeaders['content-type'] ??= 'application/json';
     if (lastEventId !== undefined) requestHeaders[SSE_HEADERS.lastEventId] = lastEventId;
 
-    const request = http.request(this.url, { method, headers: requestHeaders, agent: false });
+    const request = httpRequest(this.url, { method, headers: requestHeaders, agent: false });
     let finish!: () => void;
     const exchange: Exchange = {
       request,
