@@ -1,10 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Observable } from 'rxjs';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Observable, Observer } from 'rxjs';
 import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
 import { SseClientIds, type SseClientBinding } from './connection/sse-client-id.service.js';
 import { SseSettings } from './config/sse-settings.js';
 import { SseCounters } from './delivery/sse-counters.js';
 import { SsePublisher } from './delivery/sse-publisher.js';
+import { SseSendObserver } from './delivery/sse-send-observer.js';
+import { assertEvent } from './delivery/sse-frame.encoder.js';
 import { assertIdentifier } from './addressing/identifiers.js';
 import { identifierList, normalizeTarget, type NormalizedTarget } from './addressing/sse-target.js';
 import { assertBroadcastLevel, assertIntegerAtLeast } from './config/value-checks.js';
@@ -14,6 +16,7 @@ import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
 import type { SseEvent, SseJoinOptions, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
+import type { SseObserverOptions } from './interfaces/sse-observer-options.interface.js';
 import type { SseStats } from './interfaces/sse-stats.interface.js';
 import type { SseTransport } from './interfaces/sse-transport.interface.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
@@ -29,6 +32,7 @@ import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 export class SseHub {
   /** Every connect and disconnect, of both scopes. */
   readonly events$: Observable<SseLifecycleEvent>;
+  private readonly logger = new Logger('SseHub');
 
   constructor(
     private readonly registry: SseConnectionRegistry,
@@ -58,13 +62,46 @@ export class SseHub {
    * and rejects with `SseTransportError` when it was accepted nowhere.
    */
   async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
-    const normalized = normalizeTarget(target);
-    this.assertBroadcastAllowed(normalized);
-    // Encoded once, by the publisher, for every recipient on every instance.
-    return { delivered: await this.publisher.send(normalized, event) };
+    const startedAt = performance.now();
+    return { delivered: await this.sendTo(normalizeTarget(target), event, startedAt) };
   }
 
-  /** Counters of this instance: connections per name, events, bytes, slow clients, replays, gaps. */
+  /**
+   * An RxJS `Observer` that sends each value of a stream to the target:
+   * `prices$.subscribe(hub.to({ name: 'prices' }, { event: 'price' }))`.
+   * A value is the event's `data` (typed `options.event`), or
+   * `options.toEvent(value)` builds the event. The target and options are
+   * checked here (throwing `SseInvalidArgumentError` / `SseBroadcastLevelError`);
+   * after that nothing is thrown into RxJS: a value that cannot be sent is
+   * logged and counted (`stats().streamErrors`), sends the transport rejects
+   * are logged once per outage (and count as `transportErrors`), and a stream
+   * that errors is logged and counted. Values are sent in the order they come.
+   */
+  to<T>(target: SseTarget, options: SseObserverOptions<T> = {}): Observer<T> {
+    const normalized = normalizeTarget(target);
+    this.assertBroadcastAllowed(normalized);
+    const { event, toEvent } = options;
+    if (event !== undefined && toEvent !== undefined) throw new SseInvalidArgumentError(SseMessages.observerOptions());
+    if (toEvent !== undefined && typeof toEvent !== 'function') {
+      throw new SseInvalidArgumentError(SseMessages.invalidValue('SseHub.to() toEvent', 'a function', toEvent));
+    }
+    // A bad type would refuse every value: refused once, here.
+    if (event !== undefined) assertEvent({ event, data: null });
+    const sink = {
+      names: normalized.names,
+      toEvents: toEvent ?? ((value: T): SseEvent<unknown> => (event === undefined ? { data: value } : { event, data: value })),
+      send: (events: SseEvent<unknown> | SseEvent<unknown>[]) => this.sendTo(normalized, events, performance.now()),
+    };
+    return new SseSendObserver(sink, this.counters, this.logger);
+  }
+
+  /** Checks the broadcast level and publishes (encoded once, by the publisher, for every recipient on every instance). */
+  private async sendTo(target: NormalizedTarget, events: SseEvent<unknown> | SseEvent<unknown>[], startedAt: number): Promise<number> {
+    this.assertBroadcastAllowed(target);
+    return this.publisher.send(target, events, startedAt);
+  }
+
+  /** Counters of this instance: connections per name, events, bytes, drops, replays, gaps, errors (the metrics read the same). */
   stats(): SseStats {
     const connectionsByName: Record<string, number> = {};
     for (const name of this.registry.names()) connectionsByName[name] = this.registry.countOf(name);

@@ -62,3 +62,18 @@ export const SSE_QUERY = {
   clientId: 'clientId',
   lastEventId: 'lastEventId',
 } as const;
+
+/** The OpenTelemetry meter (instrumentation scope) the hub's instruments belong to. */
+export const METER_NAME = 'nestjs-sse-hub';
+
+/** Bucket bounds of `sse_hub.send.duration`, in seconds: a memory send is sub-millisecond, a Redis one milliseconds. */
+export const SEND_DURATION_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** The `sse.name` attribute of names that `metrics.byName` does not list. */
+export const METRIC_OTHER_NAME = '_other';
+
+/** Default milliseconds `SseHealthIndicator` waits for the transport's ping. */
+export const DEFAULT_HEALTH_TIMEOUT_MS = 1000;
+
+/** Default milliseconds `SseTestClient` waits for an event before it rejects. */
+export const DEFAULT_TEST_CLIENT_TIMEOUT_MS = 5000;

@@ -82,4 +82,28 @@ export const SseMessages = {
   partialSend: (names: readonly string[], reason: string) =>
     `${PREFIX} the send went nowhere for name(s) ${names.map((n) => JSON.stringify(n)).join(', ')} (${reason}); it was delivered for the other names.`,
   transportEntryFailed: (reason: string) => `${PREFIX} an entry of the event stream could not be applied: ${reason}.`,
+  streamValueRefused: (names: readonly string[], reason: string) =>
+    `${PREFIX} a value of the stream to ${names.map(show).join(', ')} was not sent: ${reason}`,
+  streamLosingValues: (names: readonly string[], reason: string) =>
+    `${PREFIX} values of the stream to ${names.map(show).join(', ')} are being lost: ${reason}`,
+  streamDeliversAgain: (names: readonly string[], lost: number) =>
+    `${PREFIX} the stream to ${names.map(show).join(', ')} is delivered again (${lost} value(s) lost).`,
+  streamErrored: (names: readonly string[], reason: string) =>
+    `${PREFIX} the stream to ${names.map(show).join(', ')} ended with an error: ${reason}`,
+  observerOptions: () => `${PREFIX} SseHub.to() takes an event type or a toEvent function, not both.`,
+  metricsUnavailable: (reason: string) =>
+    `${PREFIX} option metrics needs @opentelemetry/api (npm install @opentelemetry/api), or a metrics.meterProvider: ${reason}`,
+  healthTimedOut: (ms: number) => `${PREFIX} the transport did not answer within ${ms} ms.`,
+  healthTooManyConnections: (connections: number, max: number) =>
+    `${PREFIX} ${connections} open connections exceed maxConnections (${max}).`,
+  testingNeedsParser: (reason: string) =>
+    `${PREFIX} nestjs-sse-hub/testing needs eventsource-parser (npm install -D eventsource-parser): ${reason}`,
+  testingBadServer: (value: unknown) =>
+    `${PREFIX} SseTestClient.connect needs a listening Nest app, an http.Server or a base URL, got ${show(value)}.`,
+  testingNotListening: () => `${PREFIX} SseTestClient.connect needs an app that listens: await app.listen(0) first.`,
+  testingRequestFailed: (url: string, reason: string) => `${PREFIX} the request to ${url} failed: ${reason}`,
+  testingTimedOut: (what: string, ms: number, received: string) =>
+    `${PREFIX} no ${what} within ${ms} ms; received so far: ${received || 'nothing'}.`,
+  testingStreamEnded: (what: string, status: number, received: string) =>
+    `${PREFIX} the response (status ${status}) ended before ${what}; received: ${received || 'nothing'}.`,
 } as const;

@@ -12,6 +12,7 @@ import { SseBufferBudget } from './connection/sse-buffer-budget.js';
 import { SseCounters } from './delivery/sse-counters.js';
 import { SseLocalDelivery } from './delivery/sse-local-delivery.js';
 import { SsePublisher } from './delivery/sse-publisher.js';
+import { SseMetrics } from './metrics/sse-metrics.service.js';
 import { SseHistory } from './history/sse-history.js';
 import { SseMemoryHistory } from './history/sse-memory-history.js';
 import { SseConnectionFactory } from './http/sse-connection.factory.js';
@@ -51,6 +52,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseCounters,
     SsePublisher,
     SseLocalDelivery,
+    SseMetrics,
     {
       // The transport the options name, else this instance alone (throttler's storage pattern).
       provide: SSE_TRANSPORT,

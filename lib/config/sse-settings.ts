@@ -25,6 +25,7 @@ import {
   isPlainObject,
 } from './value-checks.js';
 import type { SseBroadcastLevel, SseScope } from '../interfaces/sse-broadcast-level.type.js';
+import type { SseMeterProvider } from '../interfaces/sse-metrics-options.interface.js';
 import type { SseModuleOptions } from '../interfaces/sse-module-options.interface.js';
 import type { SseTransport } from '../interfaces/sse-transport.interface.js';
 import type { SseHistoryLimits } from '../history/sse-memory-history.js';
@@ -66,6 +67,32 @@ function assertHistory(where: string, value: unknown): SseHistoryLimits {
   };
 }
 
+/**
+ * The metrics option, checked: `off`, `auto` (on when `@opentelemetry/api`
+ * loads), `required` (the start fails without it), or a provider of the app's.
+ */
+export interface SseMetricsSettings {
+  readonly mode: 'off' | 'auto' | 'required';
+  readonly meterProvider: SseMeterProvider | undefined;
+  /** `sse.name` for every name (true), none (false), or only these. */
+  readonly byName: boolean | ReadonlySet<string>;
+}
+
+function assertMetrics(where: string, value: unknown): SseMetricsSettings {
+  if (typeof value === 'boolean') return { mode: value ? 'required' : 'off', meterProvider: undefined, byName: false };
+  if (!isPlainObject(value)) throw new SseInvalidArgumentError(SseMessages.invalidValue(where, 'a boolean or { meterProvider?, byName? }', value));
+  const { meterProvider, byName, ...unknown } = value;
+  const extra = Object.keys(unknown)[0];
+  if (extra !== undefined) throw new SseInvalidArgumentError(SseMessages.unknownOption(`metrics.${extra}`, ['metrics.meterProvider', 'metrics.byName']));
+  if (meterProvider !== undefined && typeof (meterProvider as { getMeter?: unknown } | null)?.getMeter !== 'function') {
+    throw new SseInvalidArgumentError(SseMessages.invalidOption('metrics.meterProvider', 'an OpenTelemetry MeterProvider', meterProvider));
+  }
+  let names: boolean | ReadonlySet<string> = false;
+  if (Array.isArray(byName)) names = new Set(byName.map((name: unknown) => assertIdentifier('name', name)));
+  else if (byName !== undefined) names = assertBoolean('option metrics.byName', byName);
+  return { mode: 'required', meterProvider: meterProvider as SseMeterProvider | undefined, byName: names };
+}
+
 const TRANSPORT_METHODS = ['connect', 'disconnect', 'publish', 'close', 'register', 'unregister', 'names', 'groups', 'clientIds', 'count'] as const;
 
 /** Accepts an object with every `SseTransport` method. */
@@ -99,6 +126,7 @@ const OPTION_CHECKS = {
   stallTimeout: assertTimerPeriod,
   directWrites: assertBoolean,
   transport: assertTransport,
+  metrics: assertMetrics,
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
 
 type CheckedOptions = { [K in keyof typeof OPTION_CHECKS]?: ReturnType<(typeof OPTION_CHECKS)[K]> };
@@ -147,6 +175,8 @@ export class SseSettings {
   readonly directWrites: boolean;
   /** The transport the options name; undefined = this instance alone. */
   readonly transport: SseTransport | undefined;
+  /** OpenTelemetry metrics; by default on when `@opentelemetry/api` loads. */
+  readonly metrics: SseMetricsSettings;
 
   constructor(@Inject(SSE_MODULE_OPTIONS) options: SseModuleOptions | undefined) {
     const opts = checkOptions(options);
@@ -165,5 +195,6 @@ export class SseSettings {
     this.stallTimeout = opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS;
     this.directWrites = opts.directWrites ?? true;
     this.transport = opts.transport;
+    this.metrics = opts.metrics ?? { mode: 'auto', meterProvider: undefined, byName: false };
   }
 }

@@ -263,7 +263,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     const encoded = encodeEvents(event, this.settings.maxEventBytes);
     if (this.scope === 'local') {
       if (!this.write(frameEvents(encoded.texts, encoded.ids).frame)) throw this.closedError();
-      this.services.counters.eventsAccepted(encoded.texts.length);
+      this.services.counters.eventsAccepted(encoded.texts.length, this.name);
       return;
     }
     // Opened before it is recorded, so that this send is not also part of the opening replay.

@@ -83,7 +83,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     const { lastEventId } = connection;
     if (connection.scope === 'global' && lastEventId !== undefined) {
       const replay = this.history.since(connection, lastEventId);
-      this.counters.resumed(replay.lostTopics.length > 0);
+      this.counters.resumed(replay.lostTopics.length > 0, connection.name);
       connection.resume(replay, lastEventId);
     }
     if (connection.isOpen) this.registry.add(connection);

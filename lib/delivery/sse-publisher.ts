@@ -27,16 +27,28 @@ export class SsePublisher {
   /**
    * Encodes the events (throwing `SseInvalidArgumentError` or
    * `SseEventTooLargeError` before anything is sent) and publishes them;
-   * resolves with how many connections the target addressed.
+   * resolves with how many connections the target addressed. `startedAt`
+   * (`performance.now()` when the send was asked for) times the send.
    */
-  send(target: SseTransportTarget, events: SseEvent<unknown> | readonly SseEvent<unknown>[]): Promise<number> {
-    return this.publishEncoded(target, encodeEvents(events, this.maxEventBytes));
+  send(
+    target: SseTransportTarget,
+    events: SseEvent<unknown> | readonly SseEvent<unknown>[],
+    startedAt = performance.now(),
+  ): Promise<number> {
+    return this.publishEncoded(target, encodeEvents(events, this.maxEventBytes), startedAt);
   }
 
   /** Publishes events encoded already (by a connection that had to check them before opening). */
-  async publishEncoded(target: SseTransportTarget, encoded: SseEncodedEvents): Promise<number> {
-    const delivered = await this.transport.publish(target, encoded);
-    this.counters.eventsAccepted(encoded.texts.length);
+  async publishEncoded(target: SseTransportTarget, encoded: SseEncodedEvents, startedAt = performance.now()): Promise<number> {
+    let delivered: number;
+    try {
+      delivered = await this.transport.publish(target, encoded);
+    } catch (error) {
+      // Counted here, once per send, whoever asked for it (hub, context, stream).
+      this.counters.transportFailed();
+      throw error;
+    }
+    this.counters.sent(encoded.texts.length, target.names, (performance.now() - startedAt) / 1000);
     return delivered;
   }
 }

@@ -15,3 +15,5 @@ export type {
 } from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';
 export type { SseHistory, SseHistoryEntry, SseReplay, SseReplayReader, SseTopicRef } from './sse-history.interface.js';
+export type { SseMetricsOptions, SseMeterProvider } from './sse-metrics-options.interface.js';
+export type { SseObserverOptions } from './sse-observer-options.interface.js';

@@ -1,4 +1,5 @@
 import type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
+import type { SseMetricsOptions } from './sse-metrics-options.interface.js';
 import type { SseTransport } from './sse-transport.interface.js';
 
 /** Options of `SseModule.forRoot()` / `forRootAsync()`. */
@@ -89,4 +90,12 @@ export interface SseModuleOptions {
    * false to force that path everywhere.
    */
   directWrites?: boolean;
+  /**
+   * OpenTelemetry metrics (README, "Observability"). Default: on whenever
+   * `@opentelemetry/api` is installed, through its global meter provider (a
+   * no-op until the app registers the SDK), and silently off when it is not.
+   * `false` turns them off. `true`, or an object without `meterProvider`,
+   * requires `@opentelemetry/api` and fails the start without it.
+   */
+  metrics?: boolean | SseMetricsOptions;
 }

@@ -21,4 +21,8 @@ export interface SseStats {
   replaysServed: number;
   /** Reconnections whose `Last-Event-ID` was unknown or expired, answered with `sse.gap`. */
   gapsSignalled: number;
+  /** Sends the transport rejected (`SseTransportError`): delivered nowhere. */
+  transportErrors: number;
+  /** Values of `SseHub.to()` streams that could not be sent for another reason (a bad event), and streams that ended with an error. */
+  streamErrors: number;
 }

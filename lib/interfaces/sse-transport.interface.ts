@@ -173,6 +173,13 @@ export interface SseTransport {
   /** How many global connections the target addresses anywhere; all of them without a target. */
   count(target?: SseTransportTarget): Promise<number>;
   /**
+   * Optional. Resolves when the backend answers, rejects with
+   * `SseTransportError` (after a bounded wait) when it does not: what
+   * `SseHealthIndicator` calls "reachable". A transport without it is
+   * reachable whenever this instance runs.
+   */
+  ping?(): Promise<void>;
+  /**
    * Optional. The connection open under `name` with `clientId` on another
    * instance, if any: lets `@SseContext()` on an ordinary route reach a
    * connection that lives elsewhere (`X-Sse-Name` / `X-Sse-Client-Id`).

@@ -279,6 +279,9 @@ maybe('the packed package in fresh projects', () => {
           '@nestjs/core',
           project.platform === 'express' ? '@nestjs/platform-express' : '@nestjs/platform-fastify',
           '@nestjs/schedule',
+          '@nestjs/terminus',
+          '@opentelemetry/api',
+          'eventsource-parser',
           'ioredis',
           'reflect-metadata',
           'rxjs',
@@ -316,7 +319,7 @@ maybe('the packed package in fresh projects', () => {
 
   it('finds the README snippets it compiles', () => {
     expect([...snippets.keys()].sort()).toEqual(
-      expect.arrayContaining(['app.module.ts', 'main.ts', 'main.fastify.ts', 'redis.module.ts']),
+      expect.arrayContaining(['app.module.ts', 'main.ts', 'main.fastify.ts', 'redis.module.ts', 'health.module.ts', 'smoke.ts']),
     );
   });
 
@@ -377,6 +380,13 @@ maybe('the packed package in fresh projects', () => {
         await stream.waitFor(/event: sse\.open\ndata: \{[^\n]*"group":"lobby"[^\n]*\}\n\n/, 'sse.open in group lobby');
         // The Quick start's @Cron job sends "clock" every second.
         await stream.waitFor(/\nid: [0-9a-z]{9}-[0-9a-z]{11}\nevent: clock\ndata: \{"now":\d+\}\n\n/, 'a clock event with an id');
+        // The README's smoke check: nestjs-sse-hub/testing from the installed package reads a clock event too.
+        const smoke = await run(process.execPath, ['dist/smoke.js'], {
+          cwd: dir(project),
+          env: { ...process.env, APP_URL: `http://localhost:${port}` },
+          timeout: 30_000,
+        });
+        expect(JSON.parse(smoke.stdout.trim().split('\n').pop()!)).toEqual({ id: expect.stringMatching(/^[0-9a-z]{9}-[0-9a-z]{11}$/), now: expect.any(Number) });
         app.kill('SIGTERM');
         await stream.waitFor(/event: sse\.close\ndata: \{"reason":"shutdown"\}\n\n/, 'sse.close "shutdown"');
         await stream.waitForEnd();

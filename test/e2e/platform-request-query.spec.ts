@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { SseConnection, SseModule, type SseRequest } from '../../lib/index.js';
 import { platforms, startApp, type TestApp } from '../support/app.js';
-import { SseClient } from '../support/sse-client.js';
+import { SseTestClient } from '../../lib/testing.js';
 
 /** What `req.query` held in the group callback, per request (keyed by the x-test-id header). */
 const queries = new Map<string, SseRequest['query']>();
@@ -29,9 +29,9 @@ describe.each(platforms)('SseRequest.query ($name)', (platform) => {
   afterAll(() => t.close());
 
   const open = async (query: string, key: string) => {
-    const client = await SseClient.open(`${t.url}/rooms${query}`, { headers: { 'x-test-id': `${platform.name}-${key}` } });
+    const client = await SseTestClient.connect(t.app, `/rooms${query}`, { headers: { 'x-test-id': `${platform.name}-${key}` } });
     const opened = await client.opened();
-    client.close();
+    await client.close();
     return { opened, query: queries.get(`${platform.name}-${key}`) };
   };
 

@@ -1,17 +1,27 @@
 import { AppModule } from '../../sample/app.module.js';
-import { platforms, useApp } from '../support/app.js';
-import type { SseClient } from '../support/sse-client.js';
+import { platforms, request, startApp, type TestApp } from '../support/app.js';
+import { SseTestClient } from '../../lib/testing.js';
 
 // The sample's HTTP side without a browser: what the page relies on, and every bad input a 4xx.
 
 describe.each(platforms)('sample API ($name)', (platform) => {
-  const t = useApp(platform, () => ({ imports: [AppModule] }));
-  const connect = (query: string): Promise<SseClient> => t.open(`/events?${query}`);
-  const asConnection = (client: SseClient) => ({
+  let t: TestApp;
+  const clients: SseTestClient[] = [];
+  const connect = async (query: string): Promise<SseTestClient> => {
+    const client = await SseTestClient.connect(t.app, `/events?${query}`);
+    clients.push(client);
+    return client;
+  };
+  const asConnection = (client: SseTestClient) => ({
     'x-sse-client-id': String(client.headers['x-sse-client-id']),
     'x-sse-name': 'events',
   });
 
+  beforeAll(async () => {
+    t = await startApp(platform, { imports: [AppModule] });
+  });
+  afterEach(() => Promise.all(clients.splice(0).map((client) => client.close())));
+  afterAll(() => t.close());
 
   it('serves the page, its script and its style', async () => {
     const page = await t.request('/');
@@ -52,12 +62,12 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const sent = await t.request('/api/chat', { method: 'POST', headers: asConnection(red), body: { text: 'hi red' } });
     expect(sent.status).toBe(201);
     expect(sent.body).toEqual({ delivered: 1 });
-    const message = JSON.parse((await red.next('chat')).data);
+    const message = (await red.next('chat')).json();
     expect(message).toMatchObject({ room: 'red', from: red.headers['x-sse-client-id'], text: 'hi red' });
     // Blue's own message comes after on its socket; red's would have come first.
     await t.request('/api/chat', { method: 'POST', headers: asConnection(blue), body: { text: 'hi blue' } });
     await blue.next('chat');
-    expect(blue.eventsOf('chat').map((event) => JSON.parse(event.data).text)).toEqual(['hi blue']);
+    expect(blue.eventsOf('chat').map((event) => (event.json() as { text: string }).text)).toEqual(['hi blue']);
   });
 
   it('answers chat posts that name no open connection or carry bad text with 4xx', async () => {
@@ -85,8 +95,8 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     await bob.opened();
     const sent = await t.request('/api/notifications', { method: 'POST', body: { clientId, text: 'psst' } });
     expect(sent.body).toEqual({ delivered: 1 });
-    expect(JSON.parse((await alice.next('notice')).data).text).toBe('psst');
-    const nobody = await t.request('/api/notifications', { method: 'POST', body: { clientId: 'gone', text: 'x' } });
+    expect((await alice.next('notice')).json()).toMatchObject({ text: 'psst' });
+    const nobody = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId: 'gone', text: 'x' } });
     expect(nobody.body).toEqual({ delivered: 0 });
     // Bob's own notice comes after alice's on his socket: he got only his.
     await t.request('/api/notifications', {
@@ -94,7 +104,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
       body: { clientId: bob.headers['x-sse-client-id'], text: 'for bob' },
     });
     await bob.next('notice');
-    expect(bob.eventsOf('notice').map((event) => JSON.parse(event.data).text)).toEqual(['for bob']);
+    expect(bob.eventsOf('notice').map((event) => (event.json() as { text: string }).text)).toEqual(['for bob']);
   });
 
   it('refuses a notification without a valid client id or text with 400', async () => {
@@ -107,7 +117,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
 
   it('pushes the clock and server stats to every page', async () => {
     const client = await connect('room=red');
-    const stats = JSON.parse((await client.next('clock')).data);
+    const stats = (await client.next('clock')).json() as { connections: number };
     expect(stats).toEqual({
       now: expect.any(String),
       uptimeSeconds: expect.any(Number),
@@ -119,9 +129,10 @@ describe.each(platforms)('sample API ($name)', (platform) => {
   });
 
   it('counts down on a local connection that closes by itself', async () => {
-    const client = await t.open('/countdown');
-    await client.end();
-    expect(client.events.map((event) => `${event.event}:${event.data}`)).toEqual([
+    const client = await SseTestClient.connect(t.app, '/countdown');
+    clients.push(client);
+    await client.ended({ timeoutMs: 10_000 });
+    expect(client.events.map((event) => `${event.type}:${event.data}`)).toEqual([
       expect.stringMatching(/^sse\.open:/),
       'countdown:3',
       'countdown:2',

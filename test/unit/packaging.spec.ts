@@ -9,6 +9,7 @@ const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as
   exports: Record<string, string | { types: string; default: string }>;
   typesVersions: Record<string, Record<string, string[]>>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   scripts: Record<string, string>;
 };
 
@@ -50,8 +51,22 @@ describe('packaging', () => {
     expect(imported).toBe('function RedisTransport');
   });
 
-  it('ships types for both entry points', () => {
-    for (const file of ['dist/index.d.ts', 'dist/redis.d.ts']) {
+  it('loads nestjs-sse-hub/testing and nestjs-sse-hub/health with require() and with import', () => {
+    const required = node([
+      '-e',
+      "require('reflect-metadata'); console.log(typeof require('nestjs-sse-hub/testing').SseTestClient, typeof require('nestjs-sse-hub/health').SseHealthIndicator)",
+    ]);
+    expect(required).toBe('function function');
+    const imported = node([
+      '--input-type=module',
+      '-e',
+      "import 'reflect-metadata'; const t = await import('nestjs-sse-hub/testing'); const h = await import('nestjs-sse-hub/health'); console.log(Object.keys(t).sort().join(','), Object.keys(h).join(','))",
+    ]);
+    expect(imported).toBe('SseTestClient,SseTestClientError SseHealthIndicator');
+  });
+
+  it('ships types for every entry point', () => {
+    for (const file of ['dist/index.d.ts', 'dist/redis.d.ts', 'dist/testing.d.ts', 'dist/health.d.ts']) {
       expect(node(['-e', `console.log(require('node:fs').existsSync(${JSON.stringify(file)}))`])).toBe('true');
     }
   });
@@ -76,7 +91,8 @@ describe('packaging', () => {
     for (const file of readdirSync(path.join(root, 'lib'), { recursive: true, encoding: 'utf8' })) {
       if (!file.endsWith('.ts')) continue;
       const source = readFileSync(path.join(root, 'lib', file), 'utf8');
-      for (const [, specifier] of source.matchAll(/(?:from|import)\s+'([^'.][^']*)'/g)) {
+      // Static imports, and the lazy `import('x')` of optional peers.
+      for (const [, specifier] of source.matchAll(/(?:\bfrom\s+|\bimport\s+|\bimport\(\s*)'([^'.][^']*)'/g)) {
         if (specifier.startsWith('node:')) continue;
         imported.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
       }
@@ -95,6 +111,32 @@ describe('packaging', () => {
     expect(rest.filter((file) => !/^dist\/.+\.(js|d\.ts)$/.test(file))).toEqual([]);
     // No source maps: the sources are not shipped, so a map or a sourceMappingURL would point nowhere.
     expect(readFileSync(path.join(root, 'dist/index.js'), 'utf8')).not.toContain('sourceMappingURL');
+  });
+
+  it('imports no optional peer statically from the root entry: OpenTelemetry is loaded at bootstrap, the others by their subpaths', () => {
+    // Packages an entry imports statically, following its relative imports through dist/
+    // (ESM packages such as Terminus never show in require.cache, so the files are read).
+    const staticPeers = (entry: string): string[] => {
+      const seen = new Set<string>();
+      const peers = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const source = readFileSync(file, 'utf8');
+        for (const [, from, bare] of source.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'|^import\s+'([^']+)'/gm)) {
+          const specifier = from ?? bare;
+          if (specifier.startsWith('.')) visit(path.resolve(path.dirname(file), specifier));
+          else peers.add(specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
+        }
+      };
+      visit(path.join(root, 'dist', entry));
+      return [...peers].filter((peer) => pkg.peerDependenciesMeta[peer]?.optional).sort();
+    };
+    expect(staticPeers('index.js')).toEqual([]);
+    expect(staticPeers('testing.js')).toEqual([]);
+    // The same walk finds them where they belong.
+    expect(staticPeers('health.js')).toEqual(['@nestjs/terminus']);
+    expect(staticPeers('redis.js')).toEqual(['ioredis']);
   });
 
   it('does not load ioredis for apps on the in-memory default', () => {

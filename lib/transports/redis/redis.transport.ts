@@ -167,6 +167,13 @@ export class RedisTransport implements SseTransport {
     };
   }
 
+  /** A PING on the command connection, within `commandTimeout`; rejects at once while Redis is away. */
+  async ping(): Promise<void> {
+    const link = this.link;
+    if (!link || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
+    await link.command((client) => client.ping(), 'PING');
+  }
+
   register(connection: SseTransportConnection): void {
     this.presence?.register(connection);
     this.summarySoon();
