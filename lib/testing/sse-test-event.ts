@@ -14,7 +14,12 @@ export interface SseTestEvent<T = unknown> {
 export interface SseTestOpenData {
   clientId: string;
   name: string;
+  /** Its first group, or null. */
   group: string | null;
+  /** Its groups, in join order. */
+  groups: string[];
+  /** Its user, when the route gives one. */
+  user?: string;
   [field: string]: unknown;
 }
 

@@ -32,7 +32,7 @@ describe.each(platforms)('SseTestClient against the sample app ($name)', (platfo
     for (const server of [t.app, t.app.getHttpServer(), t.url]) {
       const client = await connect('/events?room=red', server);
       expect(client.status).toBe(200);
-      expect(await client.opened()).toEqual({ clientId: client.headers['x-sse-client-id'], name: 'events', group: 'red' });
+      expect(await client.opened()).toEqual({ clientId: client.headers['x-sse-client-id'], name: 'events', group: 'red', groups: ['red'] });
     }
   });
 
