@@ -1,5 +1,5 @@
 import type { SseAddressee } from '../addressing/sse-target.js';
-import type { SseTransportTarget } from '../interfaces/sse-transport.interface.js';
+import type { SseReplayMode, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 
 /** One sent event as a history keeps it: encoded once, with who it was for. */
 export interface SseHistoryEntry {
@@ -11,6 +11,15 @@ export interface SseHistoryEntry {
   readonly target: SseTransportTarget;
   /** When it was sent (ms since the epoch), for the time-to-live. */
   readonly sentAt: number;
+  /**
+   * How it is kept (`SseEvent.replay`; default `'all'`). `'none'`: not stored,
+   * but its id still marks a position (a client that saw it resumes after it,
+   * by order). `'latest'`: it replaces the previous `'latest'` event of the same
+   * `type` in each of its topics.
+   */
+  readonly mode?: SseReplayMode;
+  /** Its `event` type (`message` when none); read for `'latest'`. */
+  readonly type?: string;
 }
 
 /** Who is asking for a replay: a reconnecting global connection (its groups as its route gives them now). */

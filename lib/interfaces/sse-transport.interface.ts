@@ -1,4 +1,11 @@
-import type { SseJoinOptions } from './sse-event.interface.js';
+import type { SseCloseOptions, SseJoinOptions } from './sse-event.interface.js';
+
+/**
+ * How a history keeps one event (`SseEvent.replay`): `'all'` (the default),
+ * `'none'` (delivered live only, never stored), or `'latest'` (only the
+ * newest event of its type per topic is kept).
+ */
+export type SseReplayMode = 'all' | 'none' | 'latest';
 
 /**
  * Who a send, close or query addresses, validated: every connection of the
@@ -24,6 +31,11 @@ export interface SseEncodedEvents {
   readonly texts: readonly string[];
   /** Each event's own id (`SseEvent.id`), or `undefined` where the transport decides the id. */
   readonly ids: readonly (string | undefined)[];
+  /**
+   * Each event's replay mode, present only when one of them is not `'all'`.
+   * A transport carries it as it is to every instance (`frameEvents` takes it).
+   */
+  readonly modes?: readonly SseReplayMode[];
 }
 
 /**
@@ -37,6 +49,8 @@ export interface SsePreparedEvents<Id extends string | undefined = string> {
   readonly frames: readonly Buffer[];
   /** All frames in one buffer: what every live recipient gets, in one write. */
   readonly frame: Buffer;
+  /** Each event's replay mode, when one of them is not `'all'` (see `SseEncodedEvents.modes`). */
+  readonly modes?: readonly SseReplayMode[];
 }
 
 /** A global connection open on this instance, as a transport sees it. */
@@ -79,8 +93,12 @@ export interface SseLocalConnections {
   record(target: SseTransportTarget, events: SsePreparedEvents): void;
   /** Milliseconds this instance keeps events for replay (0: no history): how far back a starting transport may load sends. */
   readonly historyTtl: number;
-  /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
-  close(target: SseTransportTarget): number;
+  /**
+   * Closes (`sse.close`, reason `server`) every local connection the target
+   * addresses; returns how many. With `reconnect: false` each gets a stop
+   * token and its client id is marked stopped (`SseTransport.markStopped`).
+   */
+  close(target: SseTransportTarget, options?: SseCloseOptions): number;
   /**
    * Adds the local connections the target addresses to `groups` (with the
    * replay `options` asks for); returns how many gained a group.
@@ -147,8 +165,11 @@ export interface SseTransport {
    * elsewhere (called before a reconnecting client's replay). Bounded; never rejects.
    */
   catchUp?(): Promise<void>;
-  /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
-  close(target: SseTransportTarget): Promise<number>;
+  /**
+   * Closes every connection the target addresses on every instance (each
+   * instance calls `local.close(target, options)`); resolves with how many were closed.
+   */
+  close(target: SseTransportTarget, options?: SseCloseOptions): Promise<number>;
   /**
    * Adds the connections the target addresses on every instance to `groups`,
    * in order with sends (a send accepted after `join` resolved reaches them);
@@ -180,4 +201,13 @@ export interface SseTransport {
    * connection that lives elsewhere (`X-Sse-Name` / `X-Sse-Client-Id`).
    */
   find?(name: string, clientId: string): Promise<SseTransportPeer | undefined>;
+  /**
+   * Optional. Remembers for `ttlMs`, for every instance, that `key` (a client
+   * id or a stop token, prefixed by kind) of `name` was stopped for good
+   * (`close(target, { reconnect: false })`). Without it, each instance
+   * remembers its own. Never rejects (a failure is logged).
+   */
+  markStopped?(name: string, key: string, ttlMs: number): Promise<void>;
+  /** Optional. True while `markStopped(name, key)` holds anywhere; false when it cannot tell (never rejects). */
+  isStopped?(name: string, key: string): Promise<boolean>;
 }

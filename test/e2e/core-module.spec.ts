@@ -65,10 +65,10 @@ describe.each(platforms)('SseModule configuration ($name)', (platform) => {
     return t;
   }
 
-  it('forRoot() without options: global scope, no retry line, a working hub', async () => {
+  it('forRoot() without options: global scope, retry 3000, a working hub', async () => {
     const app = await start([SseModule.forRoot()]);
     const { client, clientId } = await pool.connect(`${app.url}/events`);
-    expect(client.retry).toBeUndefined();
+    expect(client.retry).toBe(3000);
     expect(await app.app.get(SseHub).send({ name: 'events', clientId }, { data: 'hi' })).toEqual({ delivered: 1 });
     await client.next('message');
     const scoped = await pool.connect(`${app.url}/default-scope`);

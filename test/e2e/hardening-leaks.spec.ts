@@ -101,7 +101,8 @@ describe.each(platforms)('hardening: leaks ($name)', (platform) => {
       throw new Error('global.gc is missing: run jest with node --expose-gc (the npm test script does).');
     }
     t = await startApp(platform, {
-      imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0 })],
+      // 'reject': a refusal is a plain 503 here (the overload stream is covered by overload.spec.ts).
+      imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0, overload: 'reject' })],
       controllers: [LeakController],
     });
     hub = t.app.get(SseHub);

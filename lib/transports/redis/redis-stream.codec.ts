@@ -1,4 +1,4 @@
-import type { SsePreparedEvents, SseTransportTarget } from '../../interfaces/sse-transport.interface.js';
+import type { SseEncodedEvents, SsePreparedEvents, SseReplayMode, SseTransportTarget } from '../../interfaces/sse-transport.interface.js';
 
 /**
  * How `RedisTransport` writes targets into, and reads entries back from, the
@@ -12,17 +12,30 @@ export function fieldsOf(raw: Buffer[]): Map<string, Buffer> {
   return fields;
 }
 
+// A send's replay modes as its entry's `m` field: one letter per event (absent when every event is kept).
+const MODE_LETTERS: Record<SseReplayMode, string> = { all: 'a', none: 'n', latest: 'l' };
+const MODES_BY_LETTER: Record<string, SseReplayMode> = { a: 'all', n: 'none', l: 'latest' };
+
+/** The modes of a send as the PUBLISH script takes them ('' when every event is kept). */
+export function modesField(events: SseEncodedEvents): string {
+  return events.modes ? events.modes.map((mode) => MODE_LETTERS[mode]).join('') : '';
+}
+
 /** The events of a send entry, with the ids and frames the sending script decided (no copy of the frame). */
 export function preparedOf(fields: Map<string, Buffer>): SsePreparedEvents {
   const ids = fields.get('ids')!.toString().split('\n');
   const frame = fields.get('f')!;
-  if (ids.length === 1) return { ids, frames: [frame], frame };
-  const frames: Buffer[] = [];
-  let offset = 0;
-  for (const length of fields.get('len')!.toString().split(',')) {
-    frames.push(frame.subarray(offset, (offset += Number(length))));
+  const m = fields.get('m');
+  const modes = m === undefined ? undefined : [...m.toString()].map((letter) => MODES_BY_LETTER[letter] ?? 'all');
+  let frames: Buffer[] = [frame];
+  if (ids.length > 1) {
+    frames = [];
+    let offset = 0;
+    for (const length of fields.get('len')!.toString().split(',')) {
+      frames.push(frame.subarray(offset, (offset += Number(length))));
+    }
   }
-  return { ids, frames, frame };
+  return modes ? { ids, frames, frame, modes } : { ids, frames, frame };
 }
 
 /** A target as the scripts read it (`cjson`): absent lists stay absent. */

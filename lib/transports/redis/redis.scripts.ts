@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * instances' clocks. Key layout (P = keyPrefix, SEP = "\x1f" and GSEP = "\x1e",
  * characters no name, group, user or client id may contain):
  *
- * - `P events`               stream: every send (`t=s`), close (`t=c`), join (`t=j`), leave (`t=l`) and replacement (`t=r`), read by every instance
+ * - `P events`               stream: every send (`t=s`), close (`t=c`; `t=x` for good), join (`t=j`), leave (`t=l`) and replacement (`t=r`), read by every instance
  * - `P seq`                  counter: the order of client id claims
  * - `P claim:<name>`         hash: client id → `<token>SEP<user or ''>SEP<groups joined by GSEP>SEP<connected at ms>SEP<'=' last event id, or ''>` (the claim in force)
  * - `P conn:<name>`          zset: client id → presence expiry (ms, Redis clock)
@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
  * - `P groups:<name>`        zset: group → latest expiry of its members
  * - `P names`                zset: name → latest expiry of its connections
  * - `P instances`            zset: instance id → presence expiry (who answers a close, join or leave)
+ * - `P stop:<name>SEP<key>`  string with an expiry: a client id (`c:…`) or stop token (`t:…`) stopped for good (plain SET / EXISTS, no script)
  * - channel `P reply:<instance id>`: answers to that instance's close, join and leave requests
  */
 export interface LuaScript {
@@ -267,7 +268,9 @@ return 1
  * ARGV: P, deadline ms, events maxlen, send id, ms to remember the send id, target
  * JSON, floor id (the newest entry the sender has read: ids stay above it even if
  * Redis restarted empty on a slower clock), event count, then per event: own id
- * ('' = none, else '=' .. id) and frame text without its id line.
+ * ('' = none, else '=' .. id) and frame text without its id line; last, the
+ * replay modes (one letter per event, see redis-stream.codec.ts; '' when all are kept),
+ * stored as field `m` when not empty.
  * Returns {entry id, connections addressed}.
  */
 export const PUBLISH = script(`
@@ -295,8 +298,13 @@ for i = 1, n do
   ids[i], frames[i], lengths[i] = id, frame, #frame
 end
 local entry = string.format('%.0f-%.0f', ms, seq + n - 1)
-redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, 't', 's', 'tg', ARGV[6],
-  'ids', table.concat(ids, '\\n'), 'len', table.concat(lengths, ','), 'f', table.concat(frames))
+local fields = {'t', 's', 'tg', ARGV[6], 'ids', table.concat(ids, '\\n'), 'len', table.concat(lengths, ','), 'f', table.concat(frames)}
+local modes = ARGV[9 + 2 * n]
+if modes and modes ~= '' then
+  fields[#fields + 1] = 'm'
+  fields[#fields + 1] = modes
+end
+redis.call('XADD', key, 'MAXLEN', '~', ARGV[3], entry, unpack(fields))
 local addressed = match(cjson.decode(ARGV[6]), now, nil)
 redis.call('HSET', sent, 'entry', entry, 'addressed', addressed)
 redis.call('PEXPIRE', sent, ARGV[5])

@@ -7,10 +7,10 @@ import { SseMessages } from '../../sse.messages.js';
 import { assertPositiveInteger } from '../../config/value-checks.js';
 import { withinTime } from '../../utils/bounded-wait.js';
 import { COMMAND, LEAVE, PUBLISH, QUERY, type LuaScript } from './redis.scripts.js';
-import { preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
+import { modesField, preparedOf, targetJson, targetOf } from './redis-stream.codec.js';
 import { RedisPresence, type RedisScriptRunner } from './redis-presence.js';
 import { RedisStreamReader } from './redis-stream.reader.js';
-import type { SseJoinOptions } from '../../interfaces/sse-event.interface.js';
+import type { SseCloseOptions, SseJoinOptions } from '../../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
   SseTransport,
@@ -58,8 +58,8 @@ interface PendingCommand {
   done(): void;
 }
 
-/** The stream entry types of the commands that every instance answers. */
-type CommandType = 'c' | 'j' | 'l';
+/** The stream entry types of the commands that every instance answers (`x`: a close for good). */
+type CommandType = 'c' | 'x' | 'j' | 'l';
 
 const DEFAULTS = { keyPrefix: 'sse-hub:', presenceTtl: 15_000, commandTimeout: 2_000, closeTimeout: 2_000, streamLength: 100_000 };
 
@@ -202,6 +202,7 @@ export class RedisTransport implements SseTransport {
       const own = events.ids[i];
       args.push(own === undefined ? '' : `=${own}`, events.texts[i]);
     }
+    args.push(modesField(events));
     for (let attempt = 1; ; attempt++) {
       try {
         const [, addressed] = (await this.run(PUBLISH, args)) as [string, number];
@@ -230,8 +231,33 @@ export class RedisTransport implements SseTransport {
     }
   }
 
-  async close(target: SseTransportTarget): Promise<number> {
-    return this.command('c', target, [], 0);
+  async close(target: SseTransportTarget, options?: SseCloseOptions): Promise<number> {
+    return this.command(options?.reconnect === false ? 'x' : 'c', target, [], 0);
+  }
+
+  /**
+   * Remembers a stop for `ttlMs` in a key of its own (`P stop:<name>SEP<key>`,
+   * a plain SET with PX): every instance's `isStopped` sees it.
+   */
+  async markStopped(name: string, key: string, ttlMs: number): Promise<void> {
+    try {
+      await this.commands?.set(this.stopKey(name, key), '1', 'PX', ttlMs);
+    } catch (error) {
+      this.logger.debug(String(error));
+    }
+  }
+
+  /** True while a stop is remembered; false when Redis cannot tell (a client is let in rather than locked out). */
+  async isStopped(name: string, key: string): Promise<boolean> {
+    try {
+      return this.commands?.status === 'ready' && (await this.commands.exists(this.stopKey(name, key))) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  private stopKey(name: string, key: string): string {
+    return `${this.prefix}stop:${name}\x1f${key}`;
   }
 
   async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
@@ -392,7 +418,7 @@ export class RedisTransport implements SseTransport {
       const type = fields.get('t')?.toString();
       if (type === 's') {
         local.deliver(targetOf(fields.get('tg')!.toString()), preparedOf(fields));
-      } else if (type === 'c' || type === 'j' || type === 'l') {
+      } else if (type === 'c' || type === 'x' || type === 'j' || type === 'l') {
         this.background(this.answer(type, fields, local));
       } else if (type === 'r') {
         this.presence.replaced(fields.get('n')!.toString(), fields.get('c')!.toString(), fields.get('tok')!.toString());
@@ -408,13 +434,13 @@ export class RedisTransport implements SseTransport {
     const groupList = fields.get('gs')!.toString();
     const groups = groupList === '' ? [] : groupList.split('\x1e');
     const changed =
-      type === 'c'
-        ? local.close(target)
+      type === 'c' || type === 'x'
+        ? local.close(target, { reconnect: type !== 'x' })
         : type === 'j'
           ? local.join(target, groups, { replay: Number(fields.get('rp')!.toString()) })
           : local.leave(target, groups);
     // A join or leave is answered once its presence is in Redis, so that queries after it see it.
-    if (type !== 'c') await this.presence.settled();
+    if (type === 'j' || type === 'l') await this.presence.settled();
     await this.commands!.publish(`${this.prefix}reply:${fields.get('from')!.toString()}`, `${fields.get('rid')!.toString()} ${changed}`);
   }
 
