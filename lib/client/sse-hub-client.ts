@@ -268,8 +268,7 @@ class Client {
  *
  * @example
  * ```ts
- * import { connect } from 'nestjs-sse-hub/client';
- * import type { ChatEvents } from './events'; // shared with the server's SseHub<ChatEvents>
+ * // ChatEvents: the event map the server's SseHub<ChatEvents> sends, imported as a type.
  * const events = connect<ChatEvents>('/events', { onOpen: ({ clientId }) => console.log(clientId) });
  * events.on('chat', (message) => show(message.text));
  * ```
