@@ -78,7 +78,8 @@ export class SseHub<Events extends object = SseEventMap> {
    * for every instance (`delivered` counts the connections it addresses there)
    * and rejects with `SseTransportError` when it was accepted nowhere.
    */
-  async send(target: SseTarget, event: SseEventOf<Events> | readonly SseEventOf<Events>[]): Promise<SseSendResult> {
+  // Generic per call (not in the parameter itself) so that every SseHub<…> stays assignable to SseHub and back.
+  async send<TEvent extends SseEventOf<Events>>(target: SseTarget, event: TEvent | readonly TEvent[]): Promise<SseSendResult> {
     const normalized = normalizeTarget(target);
     this.assertBroadcastAllowed(normalized);
     // Encoded once, by the publisher, for every recipient on every instance.

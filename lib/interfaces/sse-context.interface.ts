@@ -15,7 +15,7 @@ export interface SseContext<Events extends object = SseEventMap> extends SseConn
    * On a global connection the events get ids and are kept in the name's history
    * for this client id, so a reconnect with `Last-Event-ID` replays them.
    */
-  send(event: SseEventOf<Events> | readonly SseEventOf<Events>[]): Promise<void>;
+  send<TEvent extends SseEventOf<Events>>(event: TEvent | readonly TEvent[]): Promise<void>;
   /**
    * Sends `sse.close` and ends the response. Closing twice is harmless. With
    * `{ reconnect: false }` the client is stopped for good (see `SseCloseOptions`).

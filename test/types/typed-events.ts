@@ -60,3 +60,8 @@ export function browser(): void {
   const loose = connect('/events');
   loose.on('anything', (data) => data);
 }
+
+/** A typed hub is still an SseHub (and back): the map types sends, not the instance. */
+export function assignable(typed: SseHub<ChatEvents>, plain: SseHub): [SseHub, SseHub<ChatEvents>] {
+  return [typed, plain];
+}
