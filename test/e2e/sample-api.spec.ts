@@ -34,11 +34,46 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     expect((await request(`${t.url}/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
   });
 
-  it('hands out a client id that a connection can offer and keep', async () => {
-    const { body } = await request(`${t.url}/events/client-id`);
-    expect(body.clientId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    const client = await connect(`room=red&clientId=${encodeURIComponent(body.clientId)}`);
-    expect(await client.opened()).toEqual({ clientId: body.clientId, name: 'events', group: 'red', groups: ['red'] });
+  it('serves nestjs-sse-hub/client as one ES module the page imports', async () => {
+    const client = await request(`${t.url}/client.js`);
+    expect(client.status).toBe(200);
+    expect(client.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(client.body).toMatch(/export\s*\{[^}]*\bconnect\b/);
+    expect(client.body).not.toMatch(/^import /m);
+    expect((await request(`${t.url}/app.js`)).body).toContain("import { connect } from '/client.js';");
+  });
+
+  it('belongs to the user of its cookie, and a notice to that user reaches every tab of it', async () => {
+    const headers = { cookie: 'other=1; sample-user=ann' };
+    const tabs = await Promise.all([1, 2].map(() => SseClient.open(`${t.url}/events`, { headers })));
+    clients.push(...tabs);
+    const stranger = await connect('');
+    for (const tab of tabs) expect((await tab.opened()).user).toBe('ann');
+    expect((await stranger.opened()).user).toBeUndefined();
+    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { user: 'ann', text: 'to both' } });
+    expect(sent.body).toEqual({ delivered: 2 });
+    for (const tab of tabs) expect(JSON.parse((await tab.next('notice')).data).text).toBe('to both');
+  });
+
+  it('joins and leaves rooms at run time, for the connection its headers name', async () => {
+    const page = await connect('room=red');
+    const other = await connect('room=blue');
+    await Promise.all([page.opened(), other.opened()]);
+    const join = await request(`${t.url}/api/rooms/join`, { method: 'POST', headers: asConnection(page), body: { room: 'blue' } });
+    expect(join).toMatchObject({ status: 200, body: { room: 'blue' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(other), body: { room: 'blue', text: 'hi blue' } });
+    expect(JSON.parse((await page.next('chat')).data)).toMatchObject({ room: 'blue', text: 'hi blue' });
+    await request(`${t.url}/api/rooms/leave`, { method: 'POST', headers: asConnection(page), body: { room: 'blue' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(other), body: { room: 'blue', text: 'gone?' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(page), body: { text: 'red after' } });
+    // Had "gone?" reached the page, it would come before "red after" on its socket.
+    await page.waitFor(() => page.eventsOf('chat').length >= 2, 'red after');
+    expect(page.eventsOf('chat').map((event) => JSON.parse(event.data).text)).toEqual(['hi blue', 'red after']);
+    // Not a member: refused.
+    const outsider = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(page), body: { room: 'blue', text: 'x' } });
+    expect(outsider.status).toBe(400);
+    const badRoom = await request(`${t.url}/api/rooms/join`, { method: 'POST', headers: asConnection(page), body: { room: 'a b' } });
+    expect(badRoom.status).toBe(400);
   });
 
   it('puts a page without a room in the lobby', async () => {
