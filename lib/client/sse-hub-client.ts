@@ -1,5 +1,9 @@
 import { SseStreamParser } from './sse-stream-parser.js';
 import { reconnectDelay, retryAfterMs } from './reconnect-delay.js';
+import { DEFAULT_RETRY_MS, SSE_QUERY } from '../sse.constants.js';
+
+/** Default cap of the backoff between attempts (ms). */
+const DEFAULT_MAX_RETRY_MS = 30_000;
 
 /** `sse.open` data: who the server says this client is. */
 export interface SseOpenInfo {
@@ -107,7 +111,8 @@ export interface SseHubClient<Events extends object = Record<string, unknown>> {
 type Handler = (data: unknown, event: SseMessage) => void;
 type Outcome = { stop: SseCloseInfo } | { delay: number; reason: string; status?: number };
 
-// Reasons after which the server expects the client back after exactly its (spread) `retry:`.
+// Reasons after which the server expects the client back after exactly its (spread) `retry:`
+// (the server's come-back reasons, sse-come-back.ts, and `server`, which allows a reconnect).
 const COME_BACK = ['server', 'shutdown', 'rotate', 'overloaded'];
 
 /** Runs page code so that its exception is reported (as a listener's would be) and never breaks the stream. */
@@ -145,7 +150,7 @@ class Client {
   ) {
     this.clientId = options.clientId;
     this.lastEventId = options.lastEventId ?? '';
-    this.retry = options.retry ?? 3000;
+    this.retry = options.retry ?? DEFAULT_RETRY_MS;
     void this.run();
   }
 
@@ -179,8 +184,8 @@ class Client {
   /** The URL with the client id and last event id as query parameters: no custom header, so no CORS preflight. */
   private streamUrl(): string {
     const url = new URL(this.url, (globalThis as { location?: { href: string } }).location?.href);
-    if (this.clientId) url.searchParams.set('clientId', this.clientId);
-    if (this.lastEventId) url.searchParams.set('lastEventId', this.lastEventId);
+    if (this.clientId) url.searchParams.set(SSE_QUERY.clientId, this.clientId);
+    if (this.lastEventId) url.searchParams.set(SSE_QUERY.lastEventId, this.lastEventId);
     return String(url);
   }
 
@@ -235,7 +240,7 @@ class Client {
   }
 
   private backoff(reason: string, status?: number, retryAfter?: number): Outcome {
-    return { delay: reconnectDelay(this.attempt++, this.retry, this.options.maxRetry ?? 30_000, retryAfter), reason, status };
+    return { delay: reconnectDelay(this.attempt++, this.retry, this.options.maxRetry ?? DEFAULT_MAX_RETRY_MS, retryAfter), reason, status };
   }
 
   private dispatch(event: SseMessage): void {

@@ -37,7 +37,7 @@ describe('the browser client bundle', () => {
     expect(code).toMatch(/export\s*\{[^}]*\bas connect\b|export\s*\{[^}]*\bconnect\b/);
   });
 
-  it('imports nothing but its own files', () => {
+  it('imports nothing but files of its own package (no dependency, no Node module)', () => {
     const dir = path.join(root, 'lib/client');
     const files = ['lib/client.ts', ...readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `lib/client/${f}`)];
     const imports = files.flatMap((file) => {
