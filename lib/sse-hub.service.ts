@@ -9,12 +9,21 @@ import { SseSendObserver } from './delivery/sse-send-observer.js';
 import { assertEvent } from './delivery/sse-frame.encoder.js';
 import { assertIdentifier } from './addressing/identifiers.js';
 import { identifierList, normalizeTarget, type NormalizedTarget } from './addressing/sse-target.js';
-import { assertBroadcastLevel, assertIntegerAtLeast } from './config/value-checks.js';
+import { assertBroadcastLevel, assertIntegerAtLeast, mayReconnect } from './config/value-checks.js';
+import { SseStopTokens } from './connection/sse-stop-tokens.js';
 import { SseBroadcastLevelError } from './errors/sse-broadcast-level.error.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
 import { SseMessages } from './sse.messages.js';
 import type { SseBroadcastLevel } from './interfaces/sse-broadcast-level.type.js';
-import type { SseEvent, SseJoinOptions, SseSendResult, SseTarget } from './interfaces/sse-event.interface.js';
+import type {
+  SseCloseOptions,
+  SseEvent,
+  SseEventMap,
+  SseEventOf,
+  SseJoinOptions,
+  SseSendResult,
+  SseTarget,
+} from './interfaces/sse-event.interface.js';
 import type { SseLifecycleEvent } from './interfaces/sse-connection-info.interface.js';
 import type { SseObserverOptions } from './interfaces/sse-observer-options.interface.js';
 import type { SseStats } from './interfaces/sse-stats.interface.js';
@@ -27,9 +36,21 @@ import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
  * `Send-PodeSseEvent`, `Close-PodeSseConnection` and `Test-PodeSse*`.
  *
  * Queries return Promises so that the same API can span several instances.
+ *
+ * Typed sends: inject it as `SseHub<Events>` with an event map declared once
+ * (the browser client takes the same map), and `send` accepts only the
+ * declared types with their payloads. The type argument is for the compiler
+ * only: every `SseHub<…>` is the one `SseHub` instance.
+ *
+ * @example
+ * ```ts
+ * type ChatEvents = { chat: { text: string }; clock: { now: number } };
+ * constructor(private readonly hub: SseHub<ChatEvents>) {}
+ * hub.send({ name: 'events' }, { event: 'clock', data: { now: Date.now() } });
+ * ```
  */
 @Injectable()
-export class SseHub {
+export class SseHub<Events extends object = SseEventMap> {
   /** Every connect and disconnect, of both scopes. */
   readonly events$: Observable<SseLifecycleEvent>;
   private readonly logger = new Logger('SseHub');
@@ -40,6 +61,7 @@ export class SseHub {
     private readonly settings: SseSettings,
     private readonly publisher: SsePublisher,
     private readonly counters: SseCounters,
+    private readonly stops: SseStopTokens,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
     this.events$ = registry.events$;
@@ -61,7 +83,8 @@ export class SseHub {
    * for every instance (`delivered` counts the connections it addresses there)
    * and rejects with `SseTransportError` when it was accepted nowhere.
    */
-  async send<T>(target: SseTarget, event: SseEvent<T> | SseEvent<T>[]): Promise<SseSendResult> {
+  // Generic per call (not in the parameter itself) so that every SseHub<…> stays assignable to SseHub and back.
+  async send<TEvent extends SseEventOf<Events>>(target: SseTarget, event: TEvent | readonly TEvent[]): Promise<SseSendResult> {
     const startedAt = performance.now();
     return { delivered: await this.sendTo(normalizeTarget(target), event, startedAt) };
   }
@@ -90,13 +113,13 @@ export class SseHub {
     const sink = {
       names: normalized.names,
       toEvents: toEvent ?? ((value: T): SseEvent<unknown> => (event === undefined ? { data: value } : { event, data: value })),
-      send: (events: SseEvent<unknown> | SseEvent<unknown>[]) => this.sendTo(normalized, events, performance.now()),
+      send: (events: SseEvent<unknown> | readonly SseEvent<unknown>[]) => this.sendTo(normalized, events, performance.now()),
     };
     return new SseSendObserver(sink, this.counters, this.logger);
   }
 
   /** Checks the broadcast level and publishes (encoded once, by the publisher, for every recipient on every instance). */
-  private async sendTo(target: NormalizedTarget, events: SseEvent<unknown> | SseEvent<unknown>[], startedAt: number): Promise<number> {
+  private async sendTo(target: NormalizedTarget, events: SseEvent<unknown> | readonly SseEvent<unknown>[], startedAt: number): Promise<number> {
     this.assertBroadcastAllowed(target);
     return this.publisher.send(target, events, startedAt);
   }
@@ -108,9 +131,20 @@ export class SseHub {
     return { connections: this.registry.open.size, connectionsByName, ...this.counters.snapshot() };
   }
 
-  /** Closes every connection the target addresses (each gets `sse.close`); resolves with how many. */
-  async close(target: SseTarget): Promise<number> {
-    return this.transport.close(normalizeTarget(target));
+  /**
+   * Closes every connection the target addresses (each gets `sse.close`);
+   * resolves with how many. With `{ reconnect: false }` they are stopped for
+   * good (see `SseCloseOptions`): so are the client ids the target names,
+   * connected or not, from the moment this resolves.
+   */
+  async close(target: SseTarget, options?: SseCloseOptions): Promise<number> {
+    const normalized = normalizeTarget(target);
+    const reconnect = mayReconnect(options);
+    if (!reconnect && normalized.clientIds) {
+      const marks = normalized.names.flatMap((name) => normalized.clientIds!.map((id) => this.stops.stopClient(name, id)));
+      await Promise.all(marks);
+    }
+    return this.transport.close(normalized, { reconnect });
   }
 
   /**

@@ -46,6 +46,31 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** `Retry-After` seconds of a 503 when the route has no `retry` to derive it from. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
+/** `retry:` (ms) sent with `sse.open`, and the base of a spread `retry:`, when neither the route nor the module sets one. */
+export const DEFAULT_RETRY_MS = 3000;
+
+/** Default width (ms) of the range a spread `retry:` is drawn from, above its base (`reconnectSpread`). */
+export const DEFAULT_RECONNECT_SPREAD_MS = 5000;
+
+/** `maxConnectionAge` varies by this fraction either way per connection, so connections opened together do not rotate together. */
+export const CONNECTION_AGE_JITTER = 0.1;
+
+/** The age sweep runs every this fraction of `maxConnectionAge` (a connection rotates at most this late), … */
+export const CONNECTION_AGE_SWEEP_FRACTION = 1 / 20;
+
+/** … but at least this often (ms), however long the age. */
+export const MAX_CONNECTION_AGE_SWEEP_MS = 30_000;
+
+/**
+ * Prefix of the `id:` of a final `sse.close` (`reconnect: false`): a stop token.
+ * A reconnect that offers it as `Last-Event-ID` is answered `204`. No generated
+ * event id starts with it, so one string comparison tells it from a real id.
+ */
+export const STOP_TOKEN_PREFIX = 'sse-stop:';
+
+/** Most stopped client ids and tokens `MemoryTransport` remembers (the oldest are forgotten first). */
+export const MAX_STOPPED_ENTRIES = 100_000;
+
 /** Event types that this library sends itself; applications may not send them. */
 export const PROTOCOL_EVENT_PREFIX = 'sse.';
 

@@ -9,6 +9,7 @@ import { SseConnectionLimits } from './connection/sse-connection.limits.js';
 import { SseClientIds } from './connection/sse-client-id.service.js';
 import { SseConnectionMonitor } from './connection/sse-connection-monitor.js';
 import { SseBufferBudget } from './connection/sse-buffer-budget.js';
+import { SseStopTokens } from './connection/sse-stop-tokens.js';
 import { SseCounters } from './delivery/sse-counters.js';
 import { SseLocalDelivery } from './delivery/sse-local-delivery.js';
 import { SsePublisher } from './delivery/sse-publisher.js';
@@ -48,6 +49,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseClientIds,
     SseConnectionMonitor,
     SseBufferBudget,
+    SseStopTokens,
     SseLifecycleExplorer,
     SseCounters,
     SsePublisher,

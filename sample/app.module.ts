@@ -5,13 +5,14 @@ import { sampleSseOptions } from './sse-options.js';
 import { EventsController } from './events.controller.js';
 import { ChatController } from './chat.controller.js';
 import { NotificationsController } from './notifications.controller.js';
+import { RoomsController } from './rooms.controller.js';
 import { PageController } from './page.controller.js';
 import { ClockService } from './clock.service.js';
 
-/** The sample app: one page with a live clock, a countdown, chat rooms and private notifications. */
+/** The sample app: one page with a live clock, a countdown, chat rooms joined at run time, and private notifications. */
 @Module({
   imports: [ScheduleModule.forRoot(), SseModule.forRootAsync({ useFactory: sampleSseOptions })],
-  controllers: [PageController, EventsController, ChatController, NotificationsController],
+  controllers: [PageController, EventsController, RoomsController, ChatController, NotificationsController],
   providers: [ClockService],
 })
 export class AppModule {}

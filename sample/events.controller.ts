@@ -1,32 +1,22 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SseConnection, SseContext, SseHub } from '../lib/index.js';
+import { SseConnection, SseContext, type SseRequest } from '../lib/index.js';
 import { EVENTS } from './sample.constants.js';
-import { roomOf } from './sample-input.js';
+import { roomOf, userOf } from './sample-input.js';
 
 /** The page's event streams. */
 @Controller()
 export class EventsController {
-  constructor(private readonly hub: SseHub) {}
-
   /**
-   * A fresh client id. The page offers it as `/events?clientId=` because
-   * EventSource cannot set headers and reconnects to the same URL: with the id
-   * in the URL, every reconnect (and replay) is for the same client.
-   */
-  @Get('events/client-id')
-  @Header('Cache-Control', 'no-store')
-  clientId(): { clientId: string } {
-    return { clientId: this.hub.newClientId() };
-  }
-
-  /**
-   * Each tab's global connection, in the group of its chat room. It stays open
-   * after this handler returns; the clock job, the chat and notifications
-   * reach it through `SseHub`.
+   * Each tab's global connection: in the group of its first chat room (it
+   * joins and leaves others at run time, see RoomsController), and its
+   * user's when signed in. It stays open after this handler returns; the
+   * clock job, the chat and notifications reach it through `SseHub`. The
+   * page's client offers its client id and last event id on every reconnect,
+   * so nothing is needed here to keep them.
    */
   @Get('events')
-  @SseConnection({ name: EVENTS, group: roomOf })
+  @SseConnection<SseRequest>({ name: EVENTS, group: roomOf, user: userOf })
   events(): void {}
 
   /** Pode's second SSE example: a local connection that counts down, then closes by itself. */

@@ -7,6 +7,8 @@ import {
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_TOTAL_BUFFERED_BYTES,
+  DEFAULT_RECONNECT_SPREAD_MS,
+  DEFAULT_RETRY_MS,
   DEFAULT_STALL_TIMEOUT_MS,
   MIN_SIGNING_SECRET_LENGTH,
 } from '../sse.constants.js';
@@ -19,6 +21,7 @@ import {
   assertBroadcastLevel,
   assertIntegerAtLeast,
   assertMilliseconds,
+  assertOverload,
   assertPositiveInteger,
   assertScope,
   assertTimerPeriod,
@@ -93,6 +96,11 @@ function assertMetrics(where: string, value: unknown): SseMetricsSettings {
   return { mode: 'required', meterProvider: meterProvider as SseMeterProvider | undefined, byName: names };
 }
 
+/** A period of at least 1 ms that a timer can hold (0 would mean "rotate at once"). */
+function assertTimerPeriodAtLeastOne(where: string, value: unknown): number {
+  return assertTimerPeriod(where, assertPositiveInteger(where, value));
+}
+
 const TRANSPORT_METHODS = ['connect', 'disconnect', 'publish', 'close', 'register', 'unregister', 'names', 'groups', 'clientIds', 'count'] as const;
 
 /** Accepts an object with every `SseTransport` method. */
@@ -113,6 +121,9 @@ function assertTransport(where: string, value: unknown): SseTransport {
 const OPTION_CHECKS = {
   defaultScope: (_where: string, value: unknown) => assertScope(value),
   retry: assertMilliseconds,
+  reconnectSpread: assertMilliseconds,
+  overload: assertOverload,
+  maxConnectionAge: assertTimerPeriodAtLeastOne,
   keepAlive: assertTimerPeriod,
   signing: assertSigning,
   broadcastLevels: assertBroadcastLevels,
@@ -151,7 +162,14 @@ function checkOptions(options: unknown): CheckedOptions {
 @Injectable()
 export class SseSettings {
   readonly defaultScope: SseScope;
+  /** The module's `retry`, if set (a route's wins; `DEFAULT_RETRY_MS` when neither is). */
   readonly retry: number | undefined;
+  /** Width (ms) of the range a spread `retry:` is drawn from, above its base. */
+  readonly reconnectSpread: number;
+  /** What a request over `maxConnections*` gets: the overload stream, or 503. */
+  readonly overload: 'retry' | 'reject';
+  /** Milliseconds (±10 %) after which a connection is rotated; undefined = never. */
+  readonly maxConnectionAge: number | undefined;
   readonly keepAliveMs: number;
   readonly signing: { secret: string; strict: boolean } | undefined;
   /** Events kept per topic for replay (0 = off), for how many milliseconds, and the bounds of all of it. */
@@ -182,6 +200,9 @@ export class SseSettings {
     const opts = checkOptions(options);
     this.defaultScope = opts.defaultScope ?? 'global';
     this.retry = opts.retry;
+    this.reconnectSpread = opts.reconnectSpread ?? DEFAULT_RECONNECT_SPREAD_MS;
+    this.overload = opts.overload ?? 'retry';
+    this.maxConnectionAge = opts.maxConnectionAge;
     this.keepAliveMs = opts.keepAlive ?? DEFAULT_KEEP_ALIVE_MS;
     this.signing = opts.signing;
     this.broadcastLevels = opts.broadcastLevels ?? new Map();
@@ -196,5 +217,10 @@ export class SseSettings {
     this.directWrites = opts.directWrites ?? true;
     this.transport = opts.transport;
     this.metrics = opts.metrics ?? { mode: 'auto', meterProvider: undefined, byName: false };
+  }
+
+  /** The `retry:` base of a route: its own `retry`, else the module's, else `DEFAULT_RETRY_MS`. */
+  retryOf(routeRetry: number | undefined): number {
+    return routeRetry ?? this.retry ?? DEFAULT_RETRY_MS;
   }
 }

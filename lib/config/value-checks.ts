@@ -60,3 +60,16 @@ export function assertBroadcastLevel(value: unknown): SseBroadcastLevel {
   }
   return value;
 }
+
+/** Accepts `'retry'` or `'reject'` (`SseModuleOptions.overload`). */
+export function assertOverload(where: string, value: unknown): 'retry' | 'reject' {
+  if (value !== 'retry' && value !== 'reject') throw new SseInvalidArgumentError(SseMessages.invalidValue(where, "'retry' or 'reject'", value));
+  return value;
+}
+
+/** Reads `SseCloseOptions` (undefined: the defaults): true when the client may reconnect. */
+export function mayReconnect(options: unknown): boolean {
+  if (options === undefined) return true;
+  if (!isPlainObject(options)) throw new SseInvalidArgumentError(SseMessages.invalidValue('close options', 'an object { reconnect? }', options));
+  return options.reconnect === undefined ? true : assertBoolean('close option reconnect', options.reconnect);
+}

@@ -1,7 +1,8 @@
 import { encodeEvents, encodeProtocolFrame, frameEvents, KEEP_ALIVE_FRAME } from '../delivery/sse-frame.encoder.js';
+import { closeFrame, isComeBackLater, type SseCloseReason } from './sse-come-back.js';
 import { SseOutbox, type SseOutboxSink } from '../delivery/sse-outbox.js';
 import { encodeHeaderValue } from '../http/sse-incoming-request.js';
-import type { SseExchange } from '../http/sse-exchange.js';
+import { EVENT_STREAM_HEAD, type SseExchange } from '../http/sse-exchange.js';
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
 import { MAX_GROUPS_HEADER_LENGTH } from '../sse.constants.js';
@@ -12,13 +13,13 @@ import type { SseReplay } from '../history/sse-history.js';
 import type { SseScope } from '../interfaces/sse-broadcast-level.type.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
 import type { SseConnectionInfo } from '../interfaces/sse-connection-info.interface.js';
-import type { SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
+import type { SseCloseOptions, SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import { identifierList } from '../addressing/sse-target.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
+import { mayReconnect } from '../config/value-checks.js';
 import type { SseTransportConnection } from '../interfaces/sse-transport.interface.js';
 
-/** Why the server closed a connection; sent as `sse.close` data. */
-export type SseCloseReason = 'server' | 'shutdown' | 'replaced';
+export type { SseCloseReason };
 
 /** Who a connection is, decided before its stream opens. */
 export interface SseConnectionIdentity {
@@ -33,8 +34,10 @@ export interface SseConnectionIdentity {
 
 /** How a connection writes, from the route's and the module's options. */
 export interface SseConnectionSettings {
-  /** `retry:` sent with `sse.open`. */
-  readonly retry: number | undefined;
+  /** `retry:` sent with `sse.open`, and the base of a spread `retry:`. */
+  readonly retry: number;
+  /** Width (ms) of the range a spread `retry:` is drawn from, above `retry`. */
+  readonly reconnectSpread: number;
   /** Sends `Access-Control-Allow-Origin: *`. */
   readonly allowAllOrigins: boolean;
   /** Unsent bytes above which the client is dropped as slow. */
@@ -59,6 +62,8 @@ export interface SseConnectionHooks {
    * once every instance sees the change.
    */
   regrouped(connection: SseClientConnection, before: readonly string[], options: SseJoinOptions): Promise<void>;
+  /** Called as an open connection is closed for good (`reconnect: false`): its client id is marked stopped; returns its stop token. */
+  stopping(connection: SseClientConnection): string;
 }
 
 /** A change of groups: whether it changed anything, and when every instance sees it. */
@@ -153,9 +158,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     if (this.exchange.isGone) return this.markClosed();
     this.state = 'open';
     const headers: Record<string, string> = {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache, no-transform',
-      'X-Accel-Buffering': 'no',
+      ...EVENT_STREAM_HEAD,
       'X-Sse-Client-Id': encodeHeaderValue(this.clientId),
       'X-Sse-Name': encodeHeaderValue(this.name),
     };
@@ -257,7 +260,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   }
 
   /** {@inheritDoc SseContext.send} */
-  async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
+  async send(event: SseEvent<unknown> | readonly SseEvent<unknown>[]): Promise<void> {
     // Encoded (and so checked) before the stream opens: a bad event while
     // pending still becomes a real HTTP error.
     const encoded = encodeEvents(event, this.settings.maxEventBytes);
@@ -274,8 +277,9 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   }
 
   /** {@inheritDoc SseContext.close} */
-  async close(): Promise<void> {
-    this.end('server');
+  async close(options?: SseCloseOptions): Promise<void> {
+    if (!mayReconnect(options) && this.state !== 'closed') this.end('server', this.services.hooks.stopping(this));
+    else this.end('server');
   }
 
   /** {@inheritDoc SseContext.join} */
@@ -304,14 +308,23 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     return { changed: true, announced: this.services.hooks.regrouped(this, before, options) };
   }
 
-  /** Sends `sse.close` with the reason (opening first if needed) and ends the response. */
-  end(reason: SseCloseReason): void {
-    this.finish(encodeProtocolFrame('sse.close', { reason }));
+  /**
+   * Sends `sse.close` with the reason (opening first if needed) and ends the
+   * response. A reason that asks the client to come back later gets a spread
+   * `retry:` first and closes the HTTP connection; a `stopToken` (reason
+   * `server`, for good) goes out as the frame's `id:` with `"reconnect":false`.
+   */
+  end(reason: SseCloseReason, stopToken?: string): void {
+    if (stopToken !== undefined) {
+      this.finish(encodeProtocolFrame('sse.close', { reason, reconnect: false }, undefined, stopToken), false);
+    } else {
+      this.finish(closeFrame(reason, this.settings.retry, this.settings.reconnectSpread), isComeBackLater(reason));
+    }
   }
 
   /** Sends `sse.error` with a message (never a stack) and ends the response. */
   fail(message: string): void {
-    this.finish(encodeProtocolFrame('sse.error', { message }));
+    this.finish(encodeProtocolFrame('sse.error', { message }), false);
   }
 
   /** Drops a pending connection without writing, so the framework can answer with an error status. */
@@ -360,12 +373,16 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     return { name, group, groups, user, clientId, scope, lastEventId, connectedAt };
   }
 
-  /** Writes a last frame (opening first if needed) and ends the response, unless someone else ended it. */
-  private finish(lastFrame: Buffer): void {
+  /**
+   * Writes a last frame (opening first if needed) and ends the response, unless
+   * someone else ended it; `closeConnection`: the HTTP connection goes too.
+   */
+  private finish(lastFrame: Buffer, closeConnection: boolean): void {
     if (this.state === 'closed') return;
     if (this.state === 'open' && this.exchange.channel.isFinished) return this.markClosed();
     this.write(lastFrame);
     this.outbox.flush();
+    if (closeConnection) this.exchange.channel.closeConnection();
     this.exchange.channel.end();
     this.markClosed();
   }

@@ -1,9 +1,10 @@
 import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseMessages } from '../sse.messages.js';
 import { identifierList } from '../addressing/sse-target.js';
+import { mayReconnect } from '../config/value-checks.js';
 import type { SsePublisher } from '../delivery/sse-publisher.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
-import type { SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
+import type { SseCloseOptions, SseEvent, SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type { SseTransport, SseTransportPeer, SseTransportTarget } from '../interfaces/sse-transport.interface.js';
 
 /**
@@ -34,7 +35,7 @@ export class SseRemoteContext implements SseContext {
   }
 
   /** {@inheritDoc SseContext.send} */
-  async send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void> {
+  async send(event: SseEvent<unknown> | readonly SseEvent<unknown>[]): Promise<void> {
     const delivered = await this.publisher.send(this.target, event);
     // Recorded for its client id all the same: it replays them if it reconnects in time.
     if (delivered === 0) throw new SseConnectionClosedError(SseMessages.connectionClosed(this.name, this.clientId));
@@ -46,8 +47,8 @@ export class SseRemoteContext implements SseContext {
   }
 
   /** {@inheritDoc SseContext.close} */
-  async close(): Promise<void> {
-    await this.transport.close(this.target);
+  async close(options?: SseCloseOptions): Promise<void> {
+    await this.transport.close(this.target, { reconnect: mayReconnect(options) });
   }
 
   /** {@inheritDoc SseContext.join} */

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { SseContextPipe } from '../http/sse-context.pipe.js';
 import type { SseContext as SseContextShape } from '../interfaces/sse-context.interface.js';
+import type { SseEventMap } from '../interfaces/sse-event.interface.js';
 
 const requestOf = createParamDecorator((_data: unknown, context: ExecutionContext) =>
   context.switchToHttp().getRequest<object>(),
@@ -19,5 +20,8 @@ const requestOf = createParamDecorator((_data: unknown, context: ExecutionContex
  */
 export const SseContext = (): ParameterDecorator => requestOf(undefined, SseContextPipe);
 
-/** One connection as a handler sees it: its identity, `send()` and `close()`. */
-export type SseContext = SseContextShape;
+/**
+ * One connection as a handler sees it: its identity, `send()`, `close()`,
+ * `join()`, `leave()`. `SseContext<Events>` types `send` by an event map.
+ */
+export type SseContext<Events extends object = SseEventMap> = SseContextShape<Events>;

@@ -5,7 +5,7 @@ import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js
 import { SseEventTooLargeError } from '../errors/sse-event-too-large.error.js';
 import { SseMessages } from '../sse.messages.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
-import type { SseEncodedEvents, SsePreparedEvents } from '../interfaces/sse-transport.interface.js';
+import type { SseEncodedEvents, SsePreparedEvents, SseReplayMode } from '../interfaces/sse-transport.interface.js';
 
 /**
  * The one encoder of the wire format (HTML §9.2): every event is validated and
@@ -26,7 +26,7 @@ export function assertEvent(event: SseEvent<unknown>): void {
   if (typeof event !== 'object' || event === null || !('data' in event)) {
     throw new SseInvalidArgumentError(SseMessages.invalidEvent(event));
   }
-  const { event: type, id, retry } = event;
+  const { event: type, id, retry, replay } = event;
   if (
     type !== undefined &&
     (typeof type !== 'string' ||
@@ -44,7 +44,14 @@ export function assertEvent(event: SseEvent<unknown>): void {
     if (id.length > MAX_LAST_EVENT_ID_LENGTH) throw new SseInvalidArgumentError(SseMessages.eventIdTooLong(MAX_LAST_EVENT_ID_LENGTH));
   }
   if (retry !== undefined) assertMilliseconds('event retry', retry);
+  if (replay !== undefined && typeof replay !== 'boolean' && replay !== 'latest') {
+    throw new SseInvalidArgumentError(SseMessages.invalidValue('event replay', "true, false or 'latest'", replay));
+  }
 }
+
+/** The replay mode of a valid event (`SseEvent.replay`). */
+const modeOf = (event: SseEvent<unknown>): SseReplayMode =>
+  event.replay === false ? 'none' : event.replay === 'latest' ? 'latest' : 'all';
 
 function dataText(data: unknown): string {
   if (typeof data === 'string') {
@@ -99,15 +106,19 @@ export function encodeEvents(
   const list: readonly SseEvent<unknown>[] = Array.isArray(events) ? events : [events as SseEvent<unknown>];
   const texts: string[] = new Array(list.length);
   const ids: Array<string | undefined> = new Array(list.length);
+  // Only a send that asks for another mode carries modes: the usual send stays as small as before.
+  let modes: SseReplayMode[] | undefined;
   for (let i = 0; i < list.length; i++) {
     texts[i] = encodeEventBody(list[i]);
     ids[i] = list[i].id;
+    const mode = modeOf(list[i]);
+    if (mode !== 'all') (modes ??= new Array<SseReplayMode>(list.length).fill('all'))[i] = mode;
     if (maxEventBytes !== undefined) {
       const idLine = ids[i] === undefined ? 0 : Buffer.byteLength(idLineOf(ids[i]!));
       assertEventSize(Buffer.byteLength(texts[i]) + idLine, maxEventBytes);
     }
   }
-  return { texts, ids };
+  return modes ? { texts, ids, modes } : { texts, ids };
 }
 
 /**
@@ -115,13 +126,29 @@ export function encodeEvents(
  * undefined) and its encoded text, and all of them in one buffer — what every
  * recipient gets in one write, so nothing (a keep-alive) lands between them.
  */
-export function frameEvents<Id extends string | undefined>(texts: readonly string[], ids: readonly Id[]): SsePreparedEvents<Id> {
+export function frameEvents<Id extends string | undefined>(
+  texts: readonly string[],
+  ids: readonly Id[],
+  modes?: readonly SseReplayMode[],
+): SsePreparedEvents<Id> {
   const frames: Buffer[] = new Array(texts.length);
   for (let i = 0; i < texts.length; i++) {
     const id = ids[i];
     frames[i] = Buffer.from(id === undefined ? texts[i] : idLineOf(id) + texts[i]);
   }
-  return { ids, frames, frame: frames.length === 1 ? frames[0] : Buffer.concat(frames) };
+  const frame = frames.length === 1 ? frames[0] : Buffer.concat(frames);
+  return modes ? { ids, frames, frame, modes } : { ids, frames, frame };
+}
+
+const ID_FIELD = 'id: ';
+const EVENT_FIELD = 'event: ';
+
+/** The `event` type of a frame made here (`message` when it has none): what `replay: 'latest'` keeps one of. */
+export function eventTypeOf(frame: Buffer): string {
+  // The layout encodeEventBody writes: an optional `id:` line, then `event:` when there is one.
+  const start = frame.indexOf(ID_FIELD) === 0 ? frame.indexOf(0x0a) + 1 : 0;
+  if (frame.indexOf(EVENT_FIELD, start) !== start) return 'message';
+  return frame.toString('utf8', start + EVENT_FIELD.length, frame.indexOf(0x0a, start));
 }
 
 /** Events with their own ids only, as one buffer: what a local stream's send writes. */
@@ -130,8 +157,13 @@ export function encodeFrame(events: SseEvent<unknown> | readonly SseEvent<unknow
   return frameEvents(encoded.texts, encoded.ids).frame;
 }
 
-/** A frame of the library's own protocol (`sse.open`, `sse.close`, `sse.error`, `sse.gap`), with JSON data. */
-export function encodeProtocolFrame(type: string, data: unknown, retry?: number): Buffer {
+/**
+ * A frame of the library's own protocol (`sse.open`, `sse.close`, `sse.error`,
+ * `sse.gap`), with JSON data; a `retry:` line first when given, and an `id:`
+ * (a stop token, made of safe characters) when given.
+ */
+export function encodeProtocolFrame(type: string, data: unknown, retry?: number, id?: string): Buffer {
   const retryLine = retry === undefined ? '' : `retry: ${retry}\n`;
-  return Buffer.from(`${retryLine}event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+  const idLine = id === undefined ? '' : idLineOf(id);
+  return Buffer.from(`${retryLine}${idLine}event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
 }

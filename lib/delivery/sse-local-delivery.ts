@@ -3,9 +3,11 @@ import { SseConnectionRegistry } from '../connection/sse-connection.registry.js'
 import { SseSettings } from '../config/sse-settings.js';
 import { SseHistory } from '../history/sse-history.js';
 import { SseCounters } from './sse-counters.js';
+import { eventTypeOf } from './sse-frame.encoder.js';
+import { SseStopTokens } from '../connection/sse-stop-tokens.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
 import type { SseClientConnection, SseConnectionHooks, SseRegrouping } from '../connection/sse-client-connection.js';
-import type { SseJoinOptions } from '../interfaces/sse-event.interface.js';
+import type { SseCloseOptions, SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type {
   SseLocalConnections,
   SsePreparedEvents,
@@ -29,6 +31,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     private readonly registry: SseConnectionRegistry,
     @Inject(SseHistory) private readonly history: SseHistory,
     private readonly counters: SseCounters,
+    private readonly stops: SseStopTokens,
     settings: SseSettings,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
   ) {
@@ -73,9 +76,13 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
       users: target.users && [...target.users],
     };
     const sentAt = Date.now();
-    const { ids, frames } = events;
-    const { orders } = events;
-    for (let i = 0; i < ids.length; i++) this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt, order: orders?.[i] });
+    const { ids, frames, modes, orders } = events;
+    for (let i = 0; i < ids.length; i++) {
+      const mode = modes?.[i];
+      const order = orders?.[i];
+      if (mode === undefined || mode === 'all') this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt, order });
+      else this.history.append({ id: ids[i], frame: frames[i], target: recorded, sentAt, order, mode, type: eventTypeOf(frames[i]) });
+    }
   }
 
   /** {@inheritDoc SseConnectionHooks.opened} */
@@ -112,10 +119,27 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
     this.registry.remove(connection);
   }
 
-  close(target: SseTransportTarget): number {
+  /** {@inheritDoc SseConnectionHooks.stopping} */
+  stopping(connection: SseClientConnection): string {
+    void this.stops.stopClient(connection.name, connection.clientId);
+    return this.stops.issue(connection.name);
+  }
+
+  close(target: SseTransportTarget, options: SseCloseOptions = {}): number {
     const closing: SseClientConnection[] = [];
     this.registry.forEachTarget(target, (connection) => closing.push(connection));
-    for (const connection of closing) connection.end('server');
+    if (options.reconnect !== false) {
+      for (const connection of closing) connection.end('server');
+      return closing.length;
+    }
+    // One stop token per name for this close, however many connections it ends.
+    const tokens = new Map<string, string>();
+    for (const connection of closing) {
+      let token = tokens.get(connection.name);
+      if (token === undefined) tokens.set(connection.name, (token = this.stops.issue(connection.name)));
+      void this.stops.stopClient(connection.name, connection.clientId);
+      connection.end('server', token);
+    }
     return closing.length;
   }
 

@@ -34,6 +34,8 @@ class Topic {
   /** Bytes of the frames this topic holds. */
   bytes = 0;
   newestDropped: Mark | undefined;
+  /** The `'latest'` entry this topic holds per event type (made on the first such entry). */
+  private latest: Map<string, Stored> | undefined;
 
   constructor(
     readonly name: string,
@@ -54,11 +56,29 @@ class Topic {
     stored.refs++;
   }
 
+  /**
+   * Takes out the `'latest'` entry of `type` that `stored` replaces (returned,
+   * to be released), and makes `stored` the one. A replaced entry is not a loss:
+   * the topic's history still begins where it did.
+   */
+  replaceLatest(type: string, stored: Stored): Stored | undefined {
+    const latest = (this.latest ??= new Map());
+    const previous = latest.get(type);
+    latest.set(type, stored);
+    if (!previous) return undefined;
+    const index = this.entries.indexOf(previous, this.start);
+    if (index < 0) return undefined;
+    this.entries.splice(index, 1);
+    this.bytes -= previous.frame.length;
+    return previous;
+  }
+
   /** Drops the oldest entry and returns it. */
   dropOldest(): Stored {
     const stored = this.entries[this.start]!;
     this.entries[this.start++] = undefined;
     this.bytes -= stored.frame.length;
+    if (stored.mode === 'latest' && this.latest?.get(stored.type!) === stored) this.latest.delete(stored.type!);
     // Only its place: the frame itself is let go.
     this.newestDropped = { seq: stored.seq, id: stored.id };
     // The emptied slots are compacted once they are half the array (amortized O(1) per entry).
@@ -121,13 +141,23 @@ export class SseMemoryHistory implements SseHistory {
   ) {}
 
   append(entry: SseHistoryEntry): void {
-    const stored: Stored = { ...entry, seq: ++this.seq, refs: 0 };
+    this.sweeper ??= this.startSweeping();
     if (this.firstId === undefined && isOrderedId(entry.id)) this.firstId = entry.id;
+    // A live-only event is a position, not a stored event: a client that saw it is up to date.
+    if (entry.mode === 'none') {
+      for (const name of entry.target.names) this.nameRecord(name).latestId = entry.id;
+      return;
+    }
+    const stored: Stored = { ...entry, seq: ++this.seq, refs: 0 };
     const expiredBefore = entry.sentAt - this.limits.ttl;
     for (const name of entry.target.names) {
       this.nameRecord(name).latestId = entry.id;
       for (const [key, ref] of topicsOfSend(name, entry.target)) {
         const topic = this.touch(key, name, ref);
+        if (entry.mode === 'latest') {
+          const replaced = topic.replaceLatest(entry.type ?? 'message', stored);
+          if (replaced) this.letGo(replaced);
+        }
         topic.push(stored);
         this.evict(topic, this.limits.size, expiredBefore);
       }
@@ -138,7 +168,6 @@ export class SseMemoryHistory implements SseHistory {
     }
     while (this.topics.size > this.limits.maxTopics) this.forget(this.topics.keys().next().value!);
     if (this.bytes > this.limits.maxBytes) this.shrink();
-    this.sweeper ??= this.startSweeping();
   }
 
   since(reader: SseReplayReader, lastEventId: string): SseReplay {

@@ -148,6 +148,15 @@ export class Http1Channel implements SseResponseChannel {
     this.response.end();
   }
 
+  closeConnection(): void {
+    const { response } = this;
+    const socket = response.socket;
+    if (!socket) return;
+    // Before the head, Node closes the socket after the response by itself; after it, we do once it finished.
+    if (!response.headersSent) response.setHeader('Connection', 'close');
+    else response.once('finish', () => socket.end());
+  }
+
   destroy(): void {
     this.response.destroy();
   }

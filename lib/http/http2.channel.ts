@@ -61,6 +61,11 @@ export class Http2Channel implements SseResponseChannel {
     this.response.end();
   }
 
+  closeConnection(): void {
+    const session = this.response.stream.session;
+    if (session && !session.closed && !session.destroyed) session.close();
+  }
+
   destroy(): void {
     // RST_STREAM for this stream only; the session and its other streams go on.
     this.response.stream.close(constants.NGHTTP2_CANCEL);

@@ -11,6 +11,8 @@ import { SseConnectionLimits } from '../connection/sse-connection.limits.js';
 import { SseConnectionRegistry } from '../connection/sse-connection.registry.js';
 import { SseBufferBudget } from '../connection/sse-buffer-budget.js';
 import { SseClientIds, type SseClientBinding } from '../connection/sse-client-id.service.js';
+import { SseStopTokens } from '../connection/sse-stop-tokens.js';
+import { closeFrame, type SseCloseReason } from '../connection/sse-come-back.js';
 import { SseSettings } from '../config/sse-settings.js';
 import { SseCounters } from '../delivery/sse-counters.js';
 import { SseLocalDelivery } from '../delivery/sse-local-delivery.js';
@@ -23,15 +25,21 @@ import { SseError } from '../errors/sse.error.js';
 import { acceptsEventStream, hasBody } from './sse-request-checks.js';
 import { bindConnection } from './connection-binding.js';
 import { createExchange } from './create-exchange.js';
-import type { SseExchange } from './sse-exchange.js';
+import { EVENT_STREAM_HEAD, type SseExchange } from './sse-exchange.js';
 import type { SseIncomingRequest } from './sse-incoming-request.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
+
+/** What admission decided for a request that will not become a connection: come back later, for this reason. */
+interface SseComeBack {
+  readonly comeBack: SseCloseReason;
+}
 
 /**
  * Where a request becomes a connection: decides who it is (name, group, client
  * id, last event id) and makes a pending connection of it. Everything a client
  * sent is checked here, before any byte of the stream, so a bad value is a
- * plain 4xx (503 when full).
+ * plain 4xx; a client stopped for good gets 204; a full instance answers per
+ * `overload` (a short stream that says "come back later", or 503).
  */
 @Injectable()
 export class SseConnectionFactory {
@@ -42,6 +50,7 @@ export class SseConnectionFactory {
     private readonly clientIds: SseClientIds,
     private readonly settings: SseSettings,
     private readonly limits: SseConnectionLimits,
+    private readonly stops: SseStopTokens,
     delivery: SseLocalDelivery,
     counters: SseCounters,
     publisher: SsePublisher,
@@ -58,9 +67,22 @@ export class SseConnectionFactory {
    */
   async create(request: object, response: object, options: SseConnectionOptions): Promise<SseClientConnection | undefined> {
     const exchange = createExchange(request, response, this.settings);
+    // On every answer of such a route, refusals included, so that a cross-origin page can read them.
+    if (options.allowAllOrigins) exchange.setHeader('Access-Control-Allow-Origin', '*');
+    // First of all: a client stopped for good gets 204, which ends a browser's EventSource.
+    if (await this.isStopped(exchange.incoming, options)) {
+      exchange.answerHead({}, 204);
+      return undefined;
+    }
     const identity = await this.admit(exchange, options);
     if (exchange.incoming.method === 'HEAD') {
-      exchange.answerHead({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache, no-transform' });
+      exchange.answerHead(EVENT_STREAM_HEAD);
+      return undefined;
+    }
+    if ('comeBack' in identity) {
+      // The whole answer: a spread retry and sse.close; never a connection, never counted.
+      const frame = closeFrame(identity.comeBack, this.settings.retryOf(options.retry), this.settings.reconnectSpread);
+      exchange.answerAndClose(EVENT_STREAM_HEAD, frame);
       return undefined;
     }
     const release = this.limits.reserve(identity.name, identity.user);
@@ -80,10 +102,29 @@ export class SseConnectionFactory {
     if (!this.clientIds.isValid(clientId, bindingOf(incoming))) throw new BadRequestException(SseMessages.forgedClientId());
   }
 
+  /**
+   * True when the request offers a valid stop token as its last event id, or
+   * a client id stopped for good (unless the route derives client ids: such an
+   * id may be a user's, and one stop must not lock a user out everywhere).
+   */
+  private async isStopped(incoming: SseIncomingRequest, options: SseConnectionOptions): Promise<boolean> {
+    const lastEventId = offeredLastEventId(incoming);
+    if (lastEventId !== undefined && SseStopTokens.looksLikeToken(lastEventId) && (await this.stops.isValidToken(options.name, lastEventId))) {
+      return true;
+    }
+    if (options.clientId !== undefined) return false;
+    const offered = incoming.sseHeader(SSE_HEADERS.clientId) ?? incoming.query(SSE_QUERY.clientId);
+    return offered !== undefined && isValidIdentifier(offered) && this.stops.isStoppedClient(options.name, offered);
+  }
+
   /** Everything a client sent is checked here, in the order a client can best act on. */
-  private async admit(exchange: SseExchange, options: SseConnectionOptions): Promise<SseConnectionIdentity> {
+  private async admit(exchange: SseExchange, options: SseConnectionOptions): Promise<SseConnectionIdentity | SseComeBack> {
     const incoming = exchange.incoming;
-    if (this.registry.isShuttingDown) throw new ServiceUnavailableException(SseMessages.shuttingDown());
+    if (this.registry.isShuttingDown) {
+      // A reconnect that reaches an instance on its way down: come back later (elsewhere).
+      if (this.settings.overload === 'retry') return { comeBack: 'shutdown' };
+      throw new ServiceUnavailableException(SseMessages.shuttingDown());
+    }
     const accept = incoming.header('accept');
     if (!acceptsEventStream(accept)) throw new NotAcceptableException(SseMessages.notAcceptable(accept ?? ''));
     const { method } = incoming;
@@ -102,6 +143,7 @@ export class SseConnectionFactory {
       throw new HttpException(refusal.message, HttpStatus.TOO_MANY_REQUESTS);
     }
     if (refusal !== undefined) {
+      if (this.settings.overload === 'retry') return { comeBack: 'overloaded' };
       // Exception filters keep headers already set on the raw response (Express and Fastify).
       exchange.setHeader('Retry-After', String(retryAfterSeconds(options.retry ?? this.settings.retry)));
       throw new ServiceUnavailableException(refusal.message);
@@ -111,7 +153,8 @@ export class SseConnectionFactory {
 
   private connectionSettings(options: SseConnectionOptions): SseConnectionSettings {
     return {
-      retry: options.retry ?? this.settings.retry,
+      retry: this.settings.retryOf(options.retry),
+      reconnectSpread: this.settings.reconnectSpread,
       allowAllOrigins: options.allowAllOrigins ?? false,
       maxBufferedBytes: this.settings.maxBufferedBytes,
       maxEventBytes: this.settings.maxEventBytes,
@@ -166,8 +209,16 @@ function bindingOf(incoming: SseIncomingRequest): SseClientBinding {
   return { userAgent: incoming.header('user-agent'), remoteAddress: incoming.remoteAddress };
 }
 
+/** The last event id a client offers: the header, else the query; an empty one is no id (and hides nothing). */
+function offeredLastEventId(incoming: SseIncomingRequest): string | undefined {
+  const header = incoming.header(SSE_HEADERS.lastEventId);
+  if (header !== undefined && header !== '') return header;
+  const query = incoming.query(SSE_QUERY.lastEventId);
+  return query === '' ? undefined : query;
+}
+
 function lastEventIdOf(incoming: SseIncomingRequest): string | undefined {
-  const id = incoming.header(SSE_HEADERS.lastEventId) ?? incoming.query(SSE_QUERY.lastEventId);
+  const id = offeredLastEventId(incoming);
   if (id !== undefined && id.length > MAX_LAST_EVENT_ID_LENGTH) {
     throw new BadRequestException(SseMessages.lastEventIdTooLong(MAX_LAST_EVENT_ID_LENGTH));
   }

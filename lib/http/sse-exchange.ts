@@ -3,6 +3,13 @@ import type { Http2ServerResponse } from 'node:http2';
 import type { SseIncomingRequest } from './sse-incoming-request.js';
 import type { SseResponseChannel } from './sse-response-channel.js';
 
+/** The head of every event stream this library answers (a connection's, a HEAD's, the overload answer's). */
+export const EVENT_STREAM_HEAD: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+};
+
 /** A response as Node gives it, on either HTTP version. */
 export type NodeResponse = ServerResponse | Http2ServerResponse;
 
@@ -35,11 +42,23 @@ export class SseExchange {
     (this.response as ServerResponse).writeHead(200, { ...headers, ...this.channel.streamHeaders });
   }
 
-  /** Answers a HEAD: the head alone. */
-  answerHead(headers: Record<string, string>): void {
+  /** Answers with a status and headers alone, no body: a HEAD's `200`, or the `204` that stops a client for good. */
+  answerHead(headers: Readonly<Record<string, string>>, status = 200): void {
     this.takeOver();
-    (this.response as ServerResponse).writeHead(200, headers);
+    (this.response as ServerResponse).writeHead(status, headers);
     this.response.end();
+  }
+
+  /**
+   * Answers `200` with a whole, short event stream (`body`) and lets the HTTP
+   * connection go with it (see `SseResponseChannel.closeConnection`): the
+   * overload answer, after which the client comes back through the load balancer.
+   */
+  answerAndClose(headers: Readonly<Record<string, string>>, body: Buffer): void {
+    this.takeOver();
+    this.channel.closeConnection();
+    (this.response as ServerResponse).writeHead(200, headers);
+    this.response.end(body);
   }
 
   /** Runs `listener` once when the response closes (the client left, or the response ended). */

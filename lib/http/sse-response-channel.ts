@@ -26,6 +26,13 @@ export interface SseResponseChannel {
   readonly isFinished: boolean;
   /** Ends the response (after a last chunk, if given). */
   end(chunk?: Buffer): void;
+  /**
+   * Lets the HTTP connection go with this response (call it before `end`), so
+   * that the client's next request goes through the load balancer again:
+   * `Connection: close` or a closed socket on HTTP/1.1, GOAWAY on HTTP/2
+   * (the session's other streams go on; new ones go to a new connection).
+   */
+  closeConnection(): void;
   /** Drops the connection at once (a client too slow to read a goodbye). */
   destroy(): void;
 }

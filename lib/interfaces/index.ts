@@ -1,5 +1,5 @@
 export type { SseBroadcastLevel, SseScope } from './sse-broadcast-level.type.js';
-export type { SseEvent, SseTarget, SseSendResult, SseJoinOptions } from './sse-event.interface.js';
+export type { SseEvent, SseEventMap, SseEventOf, SseTarget, SseSendResult, SseJoinOptions, SseCloseOptions } from './sse-event.interface.js';
 export type { SseConnectionOptions, SseRequest } from './sse-connection-options.interface.js';
 export type { SseConnectionInfo, SseLifecycleEvent } from './sse-connection-info.interface.js';
 export type { SseModuleOptions } from './sse-module-options.interface.js';
@@ -12,6 +12,7 @@ export type {
   SseTransportPeer,
   SseLocalConnections,
   SseTransportTarget,
+  SseReplayMode,
 } from './sse-transport.interface.js';
 export type { SseStats } from './sse-stats.interface.js';
 export type { SseHistory, SseHistoryEntry, SseReplay, SseReplayReader, SseTopicRef } from './sse-history.interface.js';

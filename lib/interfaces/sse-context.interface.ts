@@ -1,20 +1,26 @@
 import type { SseConnectionInfo } from './sse-connection-info.interface.js';
-import type { SseEvent, SseJoinOptions } from './sse-event.interface.js';
+import type { SseCloseOptions, SseEventMap, SseEventOf, SseJoinOptions } from './sse-event.interface.js';
 
 /**
  * One connection, as a handler sees it through `@SseContext()`: on the
  * `@SseConnection()` route itself, or on an ordinary route that names an open
  * connection with the `X-Sse-Name` and `X-Sse-Client-Id` headers.
+ *
+ * `Events` (an event map, see `SseEventMap`) types what `send` accepts:
+ * `@SseContext() ctx: SseContext<ChatEvents>`.
  */
-export interface SseContext extends SseConnectionInfo {
+export interface SseContext<Events extends object = SseEventMap> extends SseConnectionInfo {
   /**
    * Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed.
    * On a global connection the events get ids and are kept in the name's history
    * for this client id, so a reconnect with `Last-Event-ID` replays them.
    */
-  send<T>(event: SseEvent<T> | SseEvent<T>[]): Promise<void>;
-  /** Sends `sse.close` and ends the response. Closing twice is harmless. */
-  close(): Promise<void>;
+  send<TEvent extends SseEventOf<Events>>(event: TEvent | readonly TEvent[]): Promise<void>;
+  /**
+   * Sends `sse.close` and ends the response. Closing twice is harmless. With
+   * `{ reconnect: false }` the client is stopped for good (see `SseCloseOptions`).
+   */
+  close(options?: SseCloseOptions): Promise<void>;
   /**
    * Adds this connection to groups (one or several): sends to them reach it
    * from now on. Resolves once every instance sees the change. A global

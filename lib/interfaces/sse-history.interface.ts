@@ -1,4 +1,5 @@
 import type { SseTransportTarget } from './sse-transport-target.interface.js';
+import type { SseReplayMode } from './sse-event.interface.js';
 
 /** One sent event as a history keeps it: encoded once, with who it was for. */
 export interface SseHistoryEntry {
@@ -12,6 +13,15 @@ export interface SseHistoryEntry {
   readonly sentAt: number;
   /** Its place in its name's order, when the transport gives one (Redis: `ms-seq`). */
   readonly order?: string;
+  /**
+   * How it is kept (`SseEvent.replay`; default `'all'`). `'none'`: not stored,
+   * but its id still marks a position (a client that saw it resumes after it,
+   * by order). `'latest'`: it replaces the previous `'latest'` event of the same
+   * `type` in each of its topics.
+   */
+  readonly mode?: SseReplayMode;
+  /** Its `event` type (`message` when none); read for `'latest'`. */
+  readonly type?: string;
 }
 
 /** Who is asking for a replay: a reconnecting global connection (its groups as its route gives them now). */

@@ -6,8 +6,39 @@ import type { SseTransport } from './sse-transport.interface.js';
 export interface SseModuleOptions {
   /** Scope of routes that do not set one. Default `'global'`. */
   defaultScope?: SseScope;
-  /** Milliseconds the browser waits before reconnecting, sent as `retry:` on open. */
+  /**
+   * Milliseconds the browser waits before reconnecting, sent as `retry:` with
+   * every `sse.open` (a route's `retry` wins). Default 3000. It is also the
+   * base of the spread `retry:` sent when the server asks clients to come back
+   * (see `reconnectSpread`).
+   */
   retry?: number;
+  /**
+   * Whenever the server asks clients to come back later (`sse.close` with
+   * reason `overloaded`, `shutdown` or `rotate`), it first sends a `retry:`
+   * drawn uniformly from `[base, base + reconnectSpread]` (base: the route's or
+   * module's `retry`, 3000 when unset), so that they do not all return at the
+   * same moment. Milliseconds; default 5000; 0 sends the base itself.
+   */
+  reconnectSpread?: number;
+  /**
+   * What a stream request over `maxConnections` / `maxConnectionsPerName` gets:
+   * - `'retry'` (default): a `200` event stream that holds only a spread
+   *   `retry:` and `sse.close` `{"reason":"overloaded"}`, then ends (no
+   *   `sse.open`; never registered nor counted). A browser's EventSource, and
+   *   the `nestjs-sse-hub/client`, come back after that `retry`;
+   * - `'reject'`: `503` with `Retry-After` (a plain EventSource then gives up
+   *   for good; the client retries after `Retry-After`).
+   */
+  overload?: 'retry' | 'reject';
+  /**
+   * Milliseconds after which a connection is closed with a spread `retry:` and
+   * `sse.close` `{"reason":"rotate"}`, so that long-lived connections move to
+   * instances added since (through the load balancer: the HTTP connection is
+   * closed too). Each connection's age varies by ±10 % so that connections
+   * opened together do not rotate together. Default: never.
+   */
+  maxConnectionAge?: number;
   /** Milliseconds between keep-alive comments on an idle connection. Default 15000; 0 turns them off. */
   keepAlive?: number;
   /**
@@ -19,14 +50,14 @@ export interface SseModuleOptions {
   broadcastLevels?: Record<string, SseBroadcastLevel>;
   /**
    * Most connections (both scopes, all names, pending ones included) this
-   * instance keeps open. When full, a new request gets `503` with `Retry-After`
-   * (the route's `retry` in whole seconds, at least 1; 5 without one) before any
-   * stream starts; a slot is free again the moment its connection closes.
-   * A positive integer; default: no limit. Note that a browser's EventSource
-   * does not retry after a 503: its `onerror` fires and it stays closed.
+   * instance keeps open. When full, a new request is answered per `overload`
+   * before any stream starts: the overload stream (come back after a spread
+   * `retry:`), or `503` with `Retry-After` (the route's `retry` in whole
+   * seconds, at least 1; 5 without one). A slot is free again the moment its
+   * connection closes. A positive integer; default: no limit.
    */
   maxConnections?: number;
-  /** Most connections per name this instance keeps open (`503` + `Retry-After` when full). Default: no limit. */
+  /** Most connections per name this instance keeps open (answered per `overload` when full). Default: no limit. */
   maxConnectionsPerName?: number;
   /**
    * Most connections per user (`@SseConnection({ user })`) this instance keeps

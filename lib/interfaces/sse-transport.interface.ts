@@ -1,7 +1,8 @@
 import type { SseTransportTarget } from './sse-transport-target.interface.js';
 export type { SseTransportTarget } from './sse-transport-target.interface.js';
-import type { SseJoinOptions } from './sse-event.interface.js';
+import type { SseCloseOptions, SseJoinOptions, SseReplayMode } from './sse-event.interface.js';
 import type { SseHistory } from './sse-history.interface.js';
+export type { SseReplayMode } from './sse-event.interface.js';
 
 /**
  * One send (one event or several), validated and encoded once on the sending
@@ -13,6 +14,11 @@ export interface SseEncodedEvents {
   readonly texts: readonly string[];
   /** Each event's own id (`SseEvent.id`), or `undefined` where the transport decides the id. */
   readonly ids: readonly (string | undefined)[];
+  /**
+   * Each event's replay mode, present only when one of them is not `'all'`.
+   * A transport carries it as it is to every instance (`frameEvents` takes it).
+   */
+  readonly modes?: readonly SseReplayMode[];
 }
 
 /**
@@ -28,6 +34,8 @@ export interface SsePreparedEvents<Id extends string | undefined = string> {
   readonly frame: Buffer;
   /** Each event's place in its name's order, when the transport keeps one (Redis). */
   readonly orders?: readonly string[];
+  /** Each event's replay mode, when one of them is not `'all'` (see `SseEncodedEvents.modes`). */
+  readonly modes?: readonly SseReplayMode[];
 }
 
 /** A global connection open on this instance, as a transport sees it. */
@@ -68,8 +76,12 @@ export interface SseLocalConnections {
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number;
   /** The module's history limits (events per topic, ms each stays), for a transport that keeps history itself. */
   readonly historyLimits: { readonly size: number; readonly ttl: number };
-  /** Closes (`sse.close`, reason `server`) every local connection the target addresses; returns how many. */
-  close(target: SseTransportTarget): number;
+  /**
+   * Closes (`sse.close`, reason `server`) every local connection the target
+   * addresses; returns how many. With `reconnect: false` each gets a stop
+   * token and its client id is marked stopped (`SseTransport.markStopped`).
+   */
+  close(target: SseTransportTarget, options?: SseCloseOptions): number;
   /**
    * Adds the local connections the target addresses to `groups` at once (with
    * the replay `options` asks for); resolves with how many gained a group once
@@ -145,8 +157,11 @@ export interface SseTransport {
    * backend resolves, and the connection replays what it can).
    */
   attach?(connection: SseTransportConnection): Promise<() => void>;
-  /** Closes every connection the target addresses on every instance; resolves with how many were closed. */
-  close(target: SseTransportTarget): Promise<number>;
+  /**
+   * Closes every connection the target addresses on every instance (each
+   * instance calls `local.close(target, options)`); resolves with how many were closed.
+   */
+  close(target: SseTransportTarget, options?: SseCloseOptions): Promise<number>;
   /**
    * Adds the connections the target addresses on every instance to `groups`,
    * in order with sends (a send accepted after `join` resolved reaches them);
@@ -185,4 +200,13 @@ export interface SseTransport {
    * connection that lives elsewhere (`X-Sse-Name` / `X-Sse-Client-Id`).
    */
   find?(name: string, clientId: string): Promise<SseTransportPeer | undefined>;
+  /**
+   * Optional. Remembers for `ttlMs`, for every instance, that `key` (a client
+   * id or a stop token, prefixed by kind) of `name` was stopped for good
+   * (`close(target, { reconnect: false })`). Without it, each instance
+   * remembers its own. Never rejects (a failure is logged).
+   */
+  markStopped?(name: string, key: string, ttlMs: number): Promise<void>;
+  /** Optional. True while `markStopped(name, key)` holds anywhere; false when it cannot tell (never rejects). */
+  isStopped?(name: string, key: string): Promise<boolean>;
 }

@@ -1,6 +1,8 @@
 import { SseEventIds } from '../delivery/sse-event-ids.js';
 import { frameEvents } from '../delivery/sse-frame.encoder.js';
-import type { SseJoinOptions } from '../interfaces/sse-event.interface.js';
+import { ExpiringKeys } from '../utils/expiring-keys.js';
+import { MAX_STOPPED_ENTRIES } from '../sse.constants.js';
+import type { SseCloseOptions, SseJoinOptions } from '../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
   SseLocalConnections,
@@ -18,6 +20,7 @@ import type {
 export class MemoryTransport implements SseTransport {
   private local: SseLocalConnections | undefined;
   private readonly ids = new SseEventIds();
+  private readonly stopped = new ExpiringKeys(MAX_STOPPED_ENTRIES);
 
   async connect(local: SseLocalConnections): Promise<void> {
     this.local = local;
@@ -31,11 +34,19 @@ export class MemoryTransport implements SseTransport {
     const local = this.local;
     if (!local) return 0;
     const ids = events.ids.map((id) => id ?? this.ids.next());
-    return local.deliver(target, frameEvents(events.texts, ids));
+    return local.deliver(target, frameEvents(events.texts, ids, events.modes));
   }
 
-  async close(target: SseTransportTarget): Promise<number> {
-    return this.local?.close(target) ?? 0;
+  async close(target: SseTransportTarget, options?: SseCloseOptions): Promise<number> {
+    return this.local?.close(target, options) ?? 0;
+  }
+
+  async markStopped(name: string, key: string, ttlMs: number): Promise<void> {
+    this.stopped.add(`${name}\0${key}`, ttlMs);
+  }
+
+  async isStopped(name: string, key: string): Promise<boolean> {
+    return this.stopped.has(`${name}\0${key}`);
   }
 
   async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {

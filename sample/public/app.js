@@ -1,145 +1,155 @@
-// The sample page: one EventSource for the page (clock, chat, notifications)
-// and one per countdown. Plain browser JavaScript, no build step.
+// The sample page. Its long-lived connection (clock, chat rooms, notifications) is kept by
+// nestjs-sse-hub/client: across drops, restarts, deploys and busy minutes it comes back by itself
+// with the same client id and last event id, so the server replays exactly what it missed.
+// The countdown uses a plain EventSource, side by side. Plain browser JavaScript, no build step.
+import { connect } from '/client.js';
+
 const EVENTS = 'events';
-const room = new URLSearchParams(location.search).get('room') || 'lobby';
+const USER_COOKIE = 'sample-user';
+const firstRoom = new URLSearchParams(location.search).get('room') || 'lobby';
 const $ = (id) => document.getElementById(id);
 
-const state = {
-  clientId: null,
-  lastEventId: '',
-  status: 'connecting',
-  source: null,
-  stopped: false,
-  reopenDelay: 1000,
-  reopenTimer: undefined,
-};
+/** The rooms this page is in (the server's record, kept in step by join / leave). */
+let rooms = [];
 
 function setStatus(status, detail) {
-  state.status = status;
   $('status').dataset.state = status;
   $('status-text').textContent = detail ? `${status} — ${detail}` : status;
 }
 
-function log(type, event) {
+function log(type, data, lastEventId) {
   if (type === 'clock' && !$('log-clock').checked) return;
   const item = document.createElement('li');
   item.dataset.type = type;
-  const id = event.lastEventId ? ` #${event.lastEventId}` : '';
-  item.textContent = `${new Date().toLocaleTimeString()} ${type}${id} ${event.data ?? ''}`.slice(0, 160);
+  const id = lastEventId ? ` #${lastEventId}` : '';
+  item.textContent = `${new Date().toLocaleTimeString()} ${type}${id} ${data ?? ''}`.slice(0, 160);
   $('log').prepend(item);
   while ($('log').children.length > 60) $('log').lastChild.remove();
 }
 
-// Every event the page handles goes through here: it keeps the last id and logs.
-function on(source, type, handle) {
-  source.addEventListener(type, (event) => {
-    if (event.lastEventId) {
-      state.lastEventId = event.lastEventId;
-      $('last-event-id').textContent = event.lastEventId;
-    }
-    log(type, event);
-    handle(event);
-  });
-}
-
-function streamUrl() {
-  const params = new URLSearchParams({ room });
-  // EventSource reconnects to the same URL: an id offered here survives reconnects.
-  if (state.clientId) params.set('clientId', state.clientId);
-  // The browser sends Last-Event-ID on its own reconnects; a connection the page reopens says it here.
-  if (state.lastEventId) params.set('lastEventId', state.lastEventId);
-  return `/events?${params}`;
-}
-
-function connect(status) {
-  clearTimeout(state.reopenTimer);
-  setStatus(status);
-  const source = new EventSource(streamUrl());
-  state.source = source;
-
-  on(source, 'sse.open', (event) => {
-    const open = JSON.parse(event.data);
-    state.clientId = open.clientId;
-    state.reopenDelay = 1000;
+/** @type {import('nestjs-sse-hub/client').SseHubClient<import('../events').SampleEvents>} */
+const events = connect(`/events?room=${encodeURIComponent(firstRoom)}`, {
+  // Never longer than 5 s between attempts: a sample should visibly come back.
+  maxRetry: 5000,
+  onOpen(open) {
     $('client-id').textContent = open.clientId;
-    $('room').textContent = open.group;
+    $('user').textContent = open.user ?? '–';
+    // A reconnect starts in the route's rooms again: join the others once more.
+    const joined = rooms.filter((room) => !open.groups.includes(room));
+    showRooms(open.groups);
+    for (const room of joined) void join(room);
     setStatus('open');
-  });
-  on(source, 'sse.close', (event) => {
-    const { reason } = JSON.parse(event.data);
-    // The server is restarting: come back, with Last-Event-ID.
-    if (reason === 'shutdown') return setStatus('reconnecting', `server said ${reason}`);
-    // Closed on purpose, or another tab took this client id: reconnecting would undo that.
-    stop(`server said ${reason}`);
-  });
-  on(source, 'sse.gap', (event) => {
-    const gap = JSON.parse(event.data);
+    log('sse.open', JSON.stringify(open));
+  },
+  onGap(gap) {
     const note = $('gap-note');
     note.hidden = false;
     note.textContent =
       `Resync: the server no longer has the events after #${gap.lastEventId}` +
       ` (oldest kept: ${gap.oldestAvailableId ?? 'none'}). Live events go on; earlier chat may be missing.`;
-  });
-  on(source, 'sse.error', () => {});
-  on(source, 'clock', (event) => showStats(JSON.parse(event.data)));
-  on(source, 'chat', (event) => showChat(JSON.parse(event.data)));
-  on(source, 'notice', (event) => showNotice(JSON.parse(event.data)));
-  on(source, 'message', () => {});
+    log('sse.gap', JSON.stringify(gap));
+  },
+  onRetry({ delay, reason, status }) {
+    // shutdown, rotate, overloaded, server: the server asked it back (after a spread retry).
+    if (reason !== 'network' && reason !== 'status') log('sse.close', reason);
+    else log('retry', status ? `${reason} ${status}` : reason);
+    setStatus('reconnecting', `${reason}${status ? ` ${status}` : ''}, back in ${(delay / 1000).toFixed(1)} s`);
+  },
+  onClose({ reason, status }) {
+    setStatus('closed', `${reason}${status ? ` ${status}` : ''}`);
+  },
+});
 
-  source.addEventListener('error', () => {
-    if (source !== state.source || state.stopped) return;
-    // CONNECTING: the browser reconnects by itself, after the server's `retry`.
-    if (source.readyState === EventSource.CONNECTING) {
-      if (state.status !== 'reconnecting') setStatus('reconnecting');
-      return;
-    }
-    // CLOSED: the browser gave up (an error status, e.g. 503 while the server shuts down); the page retries.
-    source.close();
-    setStatus('reconnecting', `retrying in ${state.reopenDelay / 1000} s`);
-    state.reopenTimer = setTimeout(() => connect('reconnecting'), state.reopenDelay);
-    state.reopenDelay = Math.min(state.reopenDelay * 2, 30_000);
+// Every event the page handles goes through here: it shows the last id and logs.
+function on(type, handle) {
+  events.on(type, (data, event) => {
+    $('last-event-id').textContent = event.lastEventId || '–';
+    log(type, event.data, event.lastEventId);
+    handle(data);
   });
 }
 
-function stop(detail) {
-  state.stopped = true;
-  state.source.close();
-  setStatus('closed', detail);
-}
-
-function showStats(stats) {
+on('clock', (stats) => {
   $('clock-time').textContent = new Date(stats.now).toLocaleTimeString();
   $('stat-uptime').textContent = `${stats.uptimeSeconds} s`;
   $('stat-connections').textContent = String(stats.connections);
   $('stat-rooms').textContent = stats.rooms.join(', ') || '–';
   $('stat-memory').textContent = `${stats.rssMiB} MiB`;
-}
+});
 
-function showChat(message) {
+on('chat', (message) => {
   const item = document.createElement('li');
-  const mine = message.from === state.clientId;
+  const mine = message.from === events.clientId;
   item.className = mine ? 'mine' : '';
+  item.dataset.room = message.room;
   const who = document.createElement('b');
-  who.textContent = mine ? 'you' : message.from.slice(0, 8);
+  who.textContent = mine ? 'you' : (message.user ?? message.from.slice(0, 8));
   item.append(who, ` ${message.text}`);
   item.title = `${message.room}, ${message.at}`;
   $('chat-messages').append(item);
-}
+});
 
-function showNotice(notice) {
+on('notice', (notice) => {
   const item = document.createElement('li');
   item.textContent = `${new Date(notice.at).toLocaleTimeString()} ${notice.text}`;
   $('notices').append(item);
+});
+
+function showRooms(list) {
+  rooms = list;
+  $('rooms').textContent = rooms.join(', ') || '–';
+  $('room-list').replaceChildren(
+    ...rooms.map((room) => {
+      const item = document.createElement('li');
+      item.dataset.room = room;
+      const leaveButton = document.createElement('button');
+      leaveButton.type = 'button';
+      leaveButton.title = `leave ${room}`;
+      leaveButton.textContent = '×';
+      leaveButton.addEventListener('click', () => void leave(room));
+      item.append(room, leaveButton);
+      return item;
+    }),
+  );
+  const chosen = $('chat-room').value;
+  $('chat-room').replaceChildren(...rooms.map((room) => new Option(room, room, false, room === chosen)));
 }
 
 // A normal request that names this page's connection: the server resolves it with @SseContext().
 async function post(url, body, asConnection) {
   const headers = { 'Content-Type': 'application/json' };
-  if (asConnection) Object.assign(headers, { 'X-Sse-Client-Id': state.clientId, 'X-Sse-Name': EVENTS });
+  if (asConnection) Object.assign(headers, { 'X-Sse-Client-Id': events.clientId, 'X-Sse-Name': EVENTS });
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) throw new Error(answer.message ?? `HTTP ${response.status}`);
   return answer;
+}
+
+async function join(room) {
+  try {
+    await post('/api/rooms/join', { room }, true);
+    if (!rooms.includes(room)) showRooms([...rooms, room]);
+  } catch (error) {
+    log('error', error.message);
+  }
+}
+
+async function leave(room) {
+  try {
+    await post('/api/rooms/leave', { room }, true);
+    showRooms(rooms.filter((r) => r !== room));
+  } catch (error) {
+    log('error', error.message);
+  }
+}
+
+async function notify(to, text) {
+  try {
+    const { delivered } = await post('/api/notifications', { ...to, text }, false);
+    $('notify-result').textContent = `delivered to ${delivered} connection(s)`;
+  } catch (error) {
+    $('notify-result').textContent = error.message;
+  }
 }
 
 function startCountdown() {
@@ -150,14 +160,14 @@ function startCountdown() {
   const countdown = new EventSource('/countdown');
   countdown.addEventListener('countdown', (event) => {
     $('countdown-value').textContent = event.data;
-    log('countdown', event);
+    log('countdown', event.data, event.lastEventId);
   });
   // A local connection ends with sse.close: close, or the browser would start a new countdown.
   countdown.addEventListener('sse.close', (event) => {
     countdown.close();
     panel.dataset.state = 'done';
     button.disabled = false;
-    log('sse.close', event);
+    log('sse.close', event.data);
   });
   countdown.addEventListener('error', () => {
     if (countdown.readyState !== EventSource.CLOSED) return;
@@ -166,45 +176,45 @@ function startCountdown() {
   });
 }
 
+/** Who this browser says it is: a cookie every tab shares (a stand-in for a real session). */
+function signIn(name) {
+  const cookie = name ? encodeURIComponent(name) : '';
+  document.cookie = `${USER_COOKIE}=${cookie}; path=/; SameSite=Lax${name ? '' : '; max-age=0'}`;
+  // Its connection belongs to its user from the start: reconnect as that user.
+  location.reload();
+}
+
 function wireForms() {
-  $('room-input').value = room;
+  $('user-input').value = decodeURIComponent(document.cookie.match(/(?:^|; )sample-user=([^;]*)/)?.[1] ?? '');
+  $('user-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    signIn($('user-input').value.trim());
+  });
   $('countdown-start').addEventListener('click', startCountdown);
+  $('room-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const room = $('room-input').value.trim();
+    if (room) void join(room);
+  });
   $('chat-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const input = $('chat-input');
     try {
-      await post('/api/chat', { text: input.value }, true);
+      await post('/api/chat', { room: $('chat-room').value || undefined, text: input.value }, true);
       input.value = '';
     } catch (error) {
-      log('error', { data: error.message });
+      log('error', error.message);
     }
   });
-  $('notify-me').addEventListener('click', () => notify(state.clientId, 'This one is for you only.'));
+  $('notify-me').addEventListener('click', () => notify({ clientId: events.clientId }, 'This one is for you only.'));
   $('notify-form').addEventListener('submit', (event) => {
     event.preventDefault();
-    notify($('notify-client-id').value.trim(), $('notify-text').value);
+    void notify({ clientId: $('notify-client-id').value.trim() }, $('notify-text').value);
+  });
+  $('notify-user-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void notify({ user: $('notify-user').value.trim() }, $('notify-user-text').value);
   });
 }
 
-async function notify(clientId, text) {
-  try {
-    const { delivered } = await post('/api/notifications', { clientId, text }, false);
-    $('notify-result').textContent = `delivered to ${delivered} connection(s)`;
-  } catch (error) {
-    $('notify-result').textContent = error.message;
-  }
-}
-
-async function start() {
-  wireForms();
-  $('room').textContent = room;
-  try {
-    // A client id from the server (SseHub.newClientId), offered on every (re)connect.
-    state.clientId = (await (await fetch('/events/client-id')).json()).clientId;
-  } catch {
-    // Without one the server issues an id on connect (announced in sse.open).
-  }
-  connect('connecting');
-}
-
-start();
+wireForms();

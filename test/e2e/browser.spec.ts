@@ -24,9 +24,17 @@ const startSample = (apps: AppStarter, port = 0): Promise<TestApp> => apps.start
 /** One browser tab on the sample page, with what it did on the network and any script error it had. */
 interface Tab {
   page: Page;
+  /** Its browser context: another tab in it is the same browser (same cookies, same user). */
+  context: BrowserContext;
   clientId: string;
   requests: Request[];
   errors: Error[];
+}
+
+/** Where a tab opens: a browser context of its own (like another person) unless given one, signed in as `user`. */
+interface TabOptions {
+  context?: BrowserContext;
+  user?: string;
 }
 
 class Tabs {
@@ -35,21 +43,39 @@ class Tabs {
 
   constructor(private readonly browser: Browser) {}
 
-  /** Opens the page in its own browser context (like another person) and waits until it is connected. */
-  async open(url: string, room: string): Promise<Tab> {
-    const context = await this.browser.newContext({ viewport: { width: 1280, height: 860 } });
-    this.contexts.push(context);
+  /** Opens the page and waits until it is connected. */
+  async open(url: string, room: string, options: TabOptions = {}): Promise<Tab> {
+    const tab = await this.visit(`${url}/?room=${encodeURIComponent(room)}`, options);
+    await statusIs(tab.page, 'open');
+    tab.clientId = await text(tab.page, '#client-id');
+    expect(tab.clientId).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    return tab;
+  }
+
+  /** Opens a page at `url` without waiting for anything (the sample page, or another page of its origin). */
+  async visit(url: string, options: TabOptions = {}): Promise<Tab> {
+    let context = options.context;
+    if (!context) {
+      context = await this.browser.newContext({ viewport: { width: 1280, height: 860 } });
+      this.contexts.push(context);
+    }
+    if (options.user) await context.addCookies([{ name: 'sample-user', value: options.user, url }]);
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
-    const tab: Tab = { page, clientId: '', requests: [], errors: [] };
+    const tab: Tab = { page, context, clientId: '', requests: [], errors: [] };
     page.on('request', (req) => tab.requests.push(req));
     page.on('pageerror', (error) => tab.errors.push(error));
     this.tabs.push(tab);
-    await page.goto(`${url}/?room=${encodeURIComponent(room)}`);
-    await statusIs(page, 'open');
-    tab.clientId = await text(page, '#client-id');
-    expect(tab.clientId).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+    await page.goto(url);
     return tab;
+  }
+
+  /** Closes a tab's whole browser context (its connections go with it). */
+  async close(tab: Tab): Promise<void> {
+    expect(tab.errors.map((error) => error.message)).toEqual([]);
+    this.tabs = this.tabs.filter((other) => other.context !== tab.context);
+    this.contexts = this.contexts.filter((context) => context !== tab.context);
+    await tab.context.close();
   }
 
   /** Closes every tab; a script error on any page fails the test. */
@@ -61,6 +87,27 @@ class Tabs {
     expect(errors).toEqual([]);
   }
 }
+
+/**
+ * Opens a plain EventSource on `path` in a page (no library code), recording in
+ * `window.probe` the client ids of its `sse.open`s and the data of its `sse.close`s.
+ */
+async function plainEventSource(page: Page, path: string): Promise<void> {
+  await page.evaluate(`(() => {
+    const source = new EventSource(${JSON.stringify(path)});
+    window.probe = { source, opens: [], closes: [] };
+    source.addEventListener('sse.open', (event) => window.probe.opens.push(JSON.parse(event.data).clientId));
+    source.addEventListener('sse.close', (event) => window.probe.closes.push(event.data));
+  })()`);
+}
+
+/** Reads `window.probe` of `plainEventSource`. */
+const probe = (page: Page) =>
+  page.evaluate('({ readyState: window.probe.source.readyState, opens: window.probe.opens, closes: window.probe.closes })') as Promise<{
+    readyState: number;
+    opens: string[];
+    closes: string[];
+  }>;
 
 const text = async (page: Page, selector: string): Promise<string> => (await page.textContent(selector)) ?? '';
 const statusIs = (page: Page, state: string) => page.waitForSelector(`#status[data-state="${state}"]`);
@@ -296,6 +343,99 @@ if (!chromiumPath) {
         await tabs.closeAll();
       }
     }, TIMEOUT);
+
+    it('a user on two tabs: a private message to that user reaches both, and no one else', async () => {
+      const first = await tabs.open(t.url, 'lobby');
+      // Signing in on the page sets the cookie every tab of this browser sends, and reconnects as that user.
+      await first.page.fill('#user-input', 'ann');
+      await Promise.all([first.page.waitForEvent('load'), first.page.click('#user-form button')]);
+      await statusIs(first.page, 'open');
+      const second = await tabs.open(t.url, 'lobby', { context: first.context });
+      const bob = await tabs.open(t.url, 'lobby', { user: 'bob' });
+      expect([await text(first.page, '#user'), await text(second.page, '#user'), await text(bob.page, '#user')]).toEqual(['ann', 'ann', 'bob']);
+
+      await bob.page.fill('#notify-user', 'ann');
+      await bob.page.fill('#notify-user-text', 'hi ann, on every tab');
+      await bob.page.click('#notify-user-form button');
+      await bob.page.waitForFunction(() => document.getElementById('notify-result')?.textContent !== '');
+      expect(await text(bob.page, '#notify-result')).toBe('delivered to 2 connection(s)');
+      await waitForListItem(first.page, '#notices', 'hi ann, on every tab');
+      await waitForListItem(second.page, '#notices', 'hi ann, on every tab');
+      // Bob's own notice comes after Ann's on the wire: had hers reached him, it would be listed first.
+      await bob.page.click('#notify-me');
+      await waitForListItem(bob.page, '#notices', 'for you only');
+      expect(await notices(bob.page)).toHaveLength(1);
+    }, TIMEOUT);
+
+    it('a room joined from the page receives that room’s chat; a room it left no longer does', async () => {
+      const alice = await tabs.open(t.url, 'lobby');
+      const bob = await tabs.open(t.url, 'blue');
+      await alice.page.fill('#room-input', 'blue');
+      await alice.page.click('#room-form button');
+      await alice.page.waitForSelector('#room-list li[data-room="blue"]');
+      expect(await text(alice.page, '#rooms')).toBe('lobby, blue');
+
+      await say(bob.page, 'hello blue');
+      await waitForListItem(alice.page, '#chat-messages', 'hello blue');
+
+      await alice.page.click('#room-list li[data-room="blue"] button');
+      await alice.page.waitForSelector('#room-list li[data-room="blue"]', { state: 'detached' });
+      await say(bob.page, 'blue after you left');
+      await waitForListItem(bob.page, '#chat-messages', 'blue after you left');
+      // Sent after Bob's on the same stream: had Bob's reached Alice, it would come first.
+      await say(alice.page, 'lobby after');
+      await waitForListItem(alice.page, '#chat-messages', 'lobby after');
+      expect(await chatLines(alice.page)).toEqual([`${bob.clientId.slice(0, 8)} hello blue`, 'you lobby after']);
+    }, TIMEOUT);
+
+    it('after hub.close(…, { reconnect: false }) a plain EventSource is answered 204 and ends CLOSED', async () => {
+      const tab = await tabs.visit(`${t.url}/style.css`);
+      const streams: number[] = [];
+      tab.page.on('response', (response) => {
+        if (new URL(response.url()).pathname === '/events') streams.push(response.status());
+      });
+      await plainEventSource(tab.page, '/events');
+      await tab.page.waitForFunction('window.probe.opens.length === 1');
+      const [clientId] = (await probe(tab.page)).opens;
+      expect(await t.app.get(SseHub).close({ name: 'events', clientId }, { reconnect: false })).toBe(1);
+      // The browser reconnects by itself, offering the stop token as Last-Event-ID: either it stops, or it opens again.
+      await tab.page.waitForFunction('window.probe.source.readyState === EventSource.CLOSED || window.probe.opens.length > 1');
+      expect(await probe(tab.page)).toEqual({ readyState: 2, opens: [clientId], closes: ['{"reason":"server","reconnect":false}'] });
+      expect(streams).toEqual([200, 204]);
+    }, TIMEOUT);
+
+    it('a page refused by maxConnections gets in once a slot frees: with the client, and with a plain EventSource', async () => {
+      const before = process.env.SSE_MAX_CONNECTIONS;
+      process.env.SSE_MAX_CONNECTIONS = '1';
+      let full: TestApp;
+      try {
+        full = await startSample(apps);
+      } finally {
+        if (before === undefined) delete process.env.SSE_MAX_CONNECTIONS;
+        else process.env.SSE_MAX_CONNECTIONS = before;
+      }
+      try {
+        const holder = await tabs.open(full.url, 'lobby');
+        // The client is answered with the overload stream: it says so, and comes back after its retry.
+        const waiting = await tabs.visit(`${full.url}/?room=lobby`);
+        await waiting.page.waitForSelector('#status[data-state="reconnecting"]');
+        expect(await text(waiting.page, '#status-text')).toContain('overloaded');
+        await tabs.close(holder);
+        await statusIs(waiting.page, 'open');
+
+        // A plain EventSource, refused the same way while that page holds the slot, comes back by itself too.
+        const plain = await tabs.visit(`${full.url}/style.css`);
+        await plainEventSource(plain.page, '/events');
+        await plain.page.waitForFunction('window.probe.closes.length > 0');
+        expect((await probe(plain.page)).closes[0]).toBe('{"reason":"overloaded"}');
+        await tabs.close(waiting);
+        await plain.page.waitForFunction('window.probe.opens.length === 1');
+        expect((await probe(plain.page)).readyState).toBe(1);
+      } finally {
+        await tabs.closeAll();
+        await full.close();
+      }
+    }, TIMEOUT);
   });
 
   // With REDIS_URL the sample keeps its history in Redis: a restarted process
@@ -344,6 +484,9 @@ if (!chromiumPath) {
           const connects = connectsOf(restarted, tab.clientId);
           await statusIs(tab.page, 'open');
           await waitForListItem(tab.page, '#notices', 'sent while you were away');
+          // The client kept its id (the server issued it) and its last event id through the restart.
+          expect(connects[0].clientId).toBe(tab.clientId);
+          expect(await text(tab.page, '#client-id')).toBe(tab.clientId);
           expect(connects[0].lastEventId).toBe(lastIdSeen);
           expect(await tab.page.locator('#gap-note').isHidden()).toBe(true);
           expect((await notices(tab.page)).filter((line) => line.includes('sent while you were away'))).toHaveLength(1);

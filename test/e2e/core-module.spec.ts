@@ -53,10 +53,10 @@ describe.each(platforms)('SseModule configuration ($name)', (platform) => {
   const apps = useApps(platform);
   const start = (imports: ModuleMetadata['imports']) => apps.start({ imports, controllers: [ModuleController] });
 
-  it('forRoot() without options: global scope, no retry line, a working hub', async () => {
+  it('forRoot() without options: global scope, retry 3000, a working hub', async () => {
     const app = await start([SseModule.forRoot()]);
     const { client, clientId } = await app.connect('/events');
-    expect(client.retry).toBeUndefined();
+    expect(client.retry).toBe(3000);
     expect(await app.hub.send({ name: 'events', clientId }, { data: 'hi' })).toEqual({ delivered: 1 });
     await client.next('message');
     const scoped = await app.connect('/default-scope');

@@ -91,7 +91,8 @@ describe.each(platforms)('hardening: leaks ($name)', (platform) => {
     }
   });
   const t = useApp(platform, () => ({
-    imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0 })],
+    // 'reject': a refusal is a plain 503 here (the overload stream has a spec of its own).
+    imports: [SseModule.forRoot({ maxConnections: MAX_CONNECTIONS, keepAlive: 0, overload: 'reject' })],
     controllers: [LeakController],
   }));
   let hub: SseHub;

@@ -58,7 +58,8 @@ class LimitedController {
 describe.each(platforms)('hardening: connection limits ($name)', (platform) => {
   // After each test the helper waits until no connection is open, locals included: the next test has every slot.
   const t = useApp(platform, () => ({
-    imports: [SseModule.forRoot({ maxConnections: 3, maxConnectionsPerName: 2, maxEventBytes: 1000 })],
+    // 'reject': the 503 answers (the default overload stream has a spec of its own).
+    imports: [SseModule.forRoot({ maxConnections: 3, maxConnectionsPerName: 2, maxEventBytes: 1000, overload: 'reject' })],
     controllers: [LimitedController],
   }));
   const open: SseClient[] = [];

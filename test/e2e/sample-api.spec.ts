@@ -1,18 +1,18 @@
 import { AppModule } from '../../sample/app.module.js';
 import { platforms, request, startApp, type TestApp } from '../support/app.js';
-import { SseTestClient } from '../../lib/testing.js';
+import { SseClient } from '../support/sse-client.js';
 
 // The sample's HTTP side without a browser: what the page relies on, and every bad input a 4xx.
 
 describe.each(platforms)('sample API ($name)', (platform) => {
   let t: TestApp;
-  const clients: SseTestClient[] = [];
-  const connect = async (query: string): Promise<SseTestClient> => {
-    const client = await SseTestClient.connect(t.app, `/events?${query}`);
+  const clients: SseClient[] = [];
+  const connect = async (query: string): Promise<SseClient> => {
+    const client = await SseClient.open(`${t.url}/events?${query}`);
     clients.push(client);
     return client;
   };
-  const asConnection = (client: SseTestClient) => ({
+  const asConnection = (client: SseClient) => ({
     'x-sse-client-id': String(client.headers['x-sse-client-id']),
     'x-sse-name': 'events',
   });
@@ -20,25 +20,60 @@ describe.each(platforms)('sample API ($name)', (platform) => {
   beforeAll(async () => {
     t = await startApp(platform, { imports: [AppModule] });
   });
-  afterEach(() => Promise.all(clients.splice(0).map((client) => client.close())));
+  afterEach(() => clients.splice(0).forEach((client) => client.close()));
   afterAll(() => t.close());
 
   it('serves the page, its script and its style', async () => {
-    const page = await t.request('/');
+    const page = await request(`${t.url}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.body).toContain('<script type="module" src="/app.js">');
-    const script = await t.request('/app.js');
+    const script = await request(`${t.url}/app.js`);
     expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(script.body).toContain("addEventListener('sse.close'");
-    expect((await t.request('/style.css')).headers.get('content-type')).toMatch(/^text\/css/);
+    expect((await request(`${t.url}/style.css`)).headers.get('content-type')).toMatch(/^text\/css/);
   });
 
-  it('hands out a client id that a connection can offer and keep', async () => {
-    const { body } = await t.request('/events/client-id');
-    expect(body.clientId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
-    const client = await connect(`room=red&clientId=${encodeURIComponent(body.clientId)}`);
-    expect(await client.opened()).toEqual({ clientId: body.clientId, name: 'events', group: 'red', groups: ['red'] });
+  it('serves nestjs-sse-hub/client as one ES module the page imports', async () => {
+    const client = await request(`${t.url}/client.js`);
+    expect(client.status).toBe(200);
+    expect(client.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(client.body).toMatch(/export\s*\{[^}]*\bconnect\b/);
+    expect(client.body).not.toMatch(/^import /m);
+    expect((await request(`${t.url}/app.js`)).body).toContain("import { connect } from '/client.js';");
+  });
+
+  it('belongs to the user of its cookie, and a notice to that user reaches every tab of it', async () => {
+    const headers = { cookie: 'other=1; sample-user=ann' };
+    const tabs = await Promise.all([1, 2].map(() => SseClient.open(`${t.url}/events`, { headers })));
+    clients.push(...tabs);
+    const stranger = await connect('');
+    for (const tab of tabs) expect((await tab.opened()).user).toBe('ann');
+    expect((await stranger.opened()).user).toBeUndefined();
+    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { user: 'ann', text: 'to both' } });
+    expect(sent.body).toEqual({ delivered: 2 });
+    for (const tab of tabs) expect(JSON.parse((await tab.next('notice')).data).text).toBe('to both');
+  });
+
+  it('joins and leaves rooms at run time, for the connection its headers name', async () => {
+    const page = await connect('room=red');
+    const other = await connect('room=blue');
+    await Promise.all([page.opened(), other.opened()]);
+    const join = await request(`${t.url}/api/rooms/join`, { method: 'POST', headers: asConnection(page), body: { room: 'blue' } });
+    expect(join).toMatchObject({ status: 200, body: { room: 'blue' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(other), body: { room: 'blue', text: 'hi blue' } });
+    expect(JSON.parse((await page.next('chat')).data)).toMatchObject({ room: 'blue', text: 'hi blue' });
+    await request(`${t.url}/api/rooms/leave`, { method: 'POST', headers: asConnection(page), body: { room: 'blue' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(other), body: { room: 'blue', text: 'gone?' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(page), body: { text: 'red after' } });
+    // Had "gone?" reached the page, it would come before "red after" on its socket.
+    await page.waitFor(() => page.eventsOf('chat').length >= 2, 'red after');
+    expect(page.eventsOf('chat').map((event) => JSON.parse(event.data).text)).toEqual(['hi blue', 'red after']);
+    // Not a member: refused.
+    const outsider = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(page), body: { room: 'blue', text: 'x' } });
+    expect(outsider.status).toBe(400);
+    const badRoom = await request(`${t.url}/api/rooms/join`, { method: 'POST', headers: asConnection(page), body: { room: 'a b' } });
+    expect(badRoom.status).toBe(400);
   });
 
   it('puts a page without a room in the lobby', async () => {
@@ -59,30 +94,30 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const red = await connect('room=red');
     const blue = await connect('room=blue');
     await Promise.all([red.opened(), blue.opened()]);
-    const sent = await t.request('/api/chat', { method: 'POST', headers: asConnection(red), body: { text: 'hi red' } });
+    const sent = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(red), body: { text: 'hi red' } });
     expect(sent.status).toBe(201);
     expect(sent.body).toEqual({ delivered: 1 });
-    const message = (await red.next('chat')).json();
+    const message = JSON.parse((await red.next('chat')).data);
     expect(message).toMatchObject({ room: 'red', from: red.headers['x-sse-client-id'], text: 'hi red' });
     // Blue's own message comes after on its socket; red's would have come first.
-    await t.request('/api/chat', { method: 'POST', headers: asConnection(blue), body: { text: 'hi blue' } });
+    await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(blue), body: { text: 'hi blue' } });
     await blue.next('chat');
-    expect(blue.eventsOf('chat').map((event) => (event.json() as { text: string }).text)).toEqual(['hi blue']);
+    expect(blue.eventsOf('chat').map((event) => JSON.parse(event.data).text)).toEqual(['hi blue']);
   });
 
   it('answers chat posts that name no open connection or carry bad text with 4xx', async () => {
     const red = await connect('room=red');
     await red.opened();
-    const noHeaders = await t.request('/api/chat', { method: 'POST', body: { text: 'x' } });
+    const noHeaders = await request(`${t.url}/api/chat`, { method: 'POST', body: { text: 'x' } });
     expect(noHeaders.status).toBe(400);
-    const unknown = await t.request('/api/chat', {
+    const unknown = await request(`${t.url}/api/chat`, {
       method: 'POST',
       headers: { 'x-sse-client-id': 'nobody', 'x-sse-name': 'events' },
       body: { text: 'x' },
     });
     expect(unknown.status).toBe(404);
     for (const body of [{}, { text: '' }, { text: '   ' }, { text: 42 }, { text: 'x'.repeat(501) }, { text: 'a\u0000b' }]) {
-      const bad = await t.request('/api/chat', { method: 'POST', headers: asConnection(red), body });
+      const bad = await request(`${t.url}/api/chat`, { method: 'POST', headers: asConnection(red), body });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toContain('"text"');
     }
@@ -93,23 +128,23 @@ describe.each(platforms)('sample API ($name)', (platform) => {
     const bob = await connect('room=red');
     const { clientId } = await alice.opened();
     await bob.opened();
-    const sent = await t.request('/api/notifications', { method: 'POST', body: { clientId, text: 'psst' } });
+    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId, text: 'psst' } });
     expect(sent.body).toEqual({ delivered: 1 });
-    expect((await alice.next('notice')).json()).toMatchObject({ text: 'psst' });
+    expect(JSON.parse((await alice.next('notice')).data).text).toBe('psst');
     const nobody = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId: 'gone', text: 'x' } });
     expect(nobody.body).toEqual({ delivered: 0 });
     // Bob's own notice comes after alice's on his socket: he got only his.
-    await t.request('/api/notifications', {
+    await request(`${t.url}/api/notifications`, {
       method: 'POST',
       body: { clientId: bob.headers['x-sse-client-id'], text: 'for bob' },
     });
     await bob.next('notice');
-    expect(bob.eventsOf('notice').map((event) => (event.json() as { text: string }).text)).toEqual(['for bob']);
+    expect(bob.eventsOf('notice').map((event) => JSON.parse(event.data).text)).toEqual(['for bob']);
   });
 
   it('refuses a notification without a valid client id or text with 400', async () => {
     for (const body of [{ text: 'x' }, { clientId: '', text: 'x' }, { clientId: 'a\nb', text: 'x' }, { clientId: 'x'.repeat(257), text: 'x' }, { clientId: 'a' }]) {
-      const bad = await t.request('/api/notifications', { method: 'POST', body });
+      const bad = await request(`${t.url}/api/notifications`, { method: 'POST', body });
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/"(clientId|text)"/);
     }
@@ -117,7 +152,7 @@ describe.each(platforms)('sample API ($name)', (platform) => {
 
   it('pushes the clock and server stats to every page', async () => {
     const client = await connect('room=red');
-    const stats = (await client.next('clock')).json() as { connections: number };
+    const stats = JSON.parse((await client.next('clock')).data);
     expect(stats).toEqual({
       now: expect.any(String),
       uptimeSeconds: expect.any(Number),
@@ -129,10 +164,9 @@ describe.each(platforms)('sample API ($name)', (platform) => {
   });
 
   it('counts down on a local connection that closes by itself', async () => {
-    const client = await SseTestClient.connect(t.app, '/countdown');
-    clients.push(client);
-    await client.ended({ timeoutMs: 10_000 });
-    expect(client.events.map((event) => `${event.type}:${event.data}`)).toEqual([
+    const client = await SseClient.open(`${t.url}/countdown`);
+    await client.end();
+    expect(client.events.map((event) => `${event.event}:${event.data}`)).toEqual([
       expect.stringMatching(/^sse\.open:/),
       'countdown:3',
       'countdown:2',

@@ -1,5 +1,5 @@
 import { AppModule } from '../../sample/app.module.js';
-import type { ServerStats } from '../../sample/clock.service.js';
+import type { ServerStats } from '../../sample/events.js';
 import { SseHub } from '../../lib/index.js';
 import { SseTestClient, SseTestClientError } from '../../lib/testing.js';
 import { platforms, request, startApp, type TestApp } from '../support/app.js';

@@ -65,8 +65,23 @@ describe('packaging', () => {
     expect(imported).toBe('SseTestClient,SseTestClientError SseHealthIndicator');
   });
 
+    
+
+  it('loads nestjs-sse-hub/client with require() and with import, without Nest or reflect-metadata (it uses only fetch and web streams)', () => {
+    const required = node(['-e', "const c = require('nestjs-sse-hub/client'); console.log(Object.keys(c).join(','), typeof c.connect)"]);
+    expect(required).toBe('connect function');
+    const imported = node([
+      '--input-type=module',
+      '-e',
+      "const c = await import('nestjs-sse-hub/client'); console.log(Object.keys(c).join(','), typeof c.connect)",
+    ]);
+    expect(imported).toBe('connect function');
+    const loaded = node(['-e', "require('nestjs-sse-hub/client'); console.log(Object.keys(require.cache).filter((f) => f.includes('node_modules')).length)"]);
+    expect(loaded).toBe('0');
+  });
+
   it('ships types for every entry point', () => {
-    for (const file of ['dist/index.d.ts', 'dist/redis.d.ts', 'dist/testing.d.ts', 'dist/health.d.ts']) {
+    for (const file of ['dist/index.d.ts', 'dist/redis.d.ts', 'dist/testing.d.ts', 'dist/health.d.ts', 'dist/client.d.ts']) {
       expect(node(['-e', `console.log(require('node:fs').existsSync(${JSON.stringify(file)}))`])).toBe('true');
     }
   });

@@ -177,4 +177,36 @@ describe('SseMemoryHistory', () => {
     expect(history.since(reader, last).lostTopics).toEqual([]);
     history.onApplicationShutdown();
   });
+
+  it("replay 'latest': a topic keeps one event per type, so ticks never push other events out of its window", () => {
+    const history = new SseMemoryHistory(limits({ size: 3 }));
+    const generator = new SseEventIds();
+    const start = generator.next();
+    history.append(entry(start, toName('n')));
+    const chat = generator.next();
+    history.append(entry(chat, toName('n')));
+    let lastTick = '';
+    for (let i = 0; i < 300; i++) {
+      lastTick = generator.next();
+      history.append({ ...entry(lastTick, toName('n')), mode: 'latest', type: 'clock' });
+    }
+    const replay = history.since(reader, start);
+    expect(ids(replay)).toEqual([chat, lastTick]);
+    expect(replay.lostTopics).toEqual([]);
+  });
+
+  it('replay none: nothing is stored, yet its id is a position (an up-to-date client missed nothing)', () => {
+    const history = new SseMemoryHistory(limits({ size: 3 }));
+    const generator = new SseEventIds();
+    const first = generator.next();
+    history.append(entry(first, toName('n')));
+    const live = generator.next();
+    history.append({ ...entry(live, toName('n')), mode: 'none' });
+    expect(ids(history.since(reader, first))).toEqual([]);
+    expect(history.since(reader, live)).toEqual({ lostTopics: [], oldestAvailableId: null, frames: [] });
+    const after = generator.next();
+    history.append(entry(after, toName('n')));
+    expect(ids(history.since(reader, live))).toEqual([after]);
+    expect(history.since(reader, live).lostTopics).toEqual([]);
+  });
 });

@@ -73,6 +73,10 @@ const hubCases: Array<[string, HubCall, ErrorClass, RegExp]> = [
   ['data a function', (hub) => hub.send({ name: 'n' }, { data: () => 1 }), SseInvalidArgumentError, /cannot be JSON-encoded: function/],
   ['data a BigInt', (hub) => hub.send({ name: 'n' }, { data: 1n }), SseInvalidArgumentError, /cannot be JSON-encoded/],
   ['data circular', (hub) => hub.send({ name: 'n' }, { data: circular }), SseInvalidArgumentError, /cannot be JSON-encoded/],
+  ['event replay a string', (hub) => hub.send({ name: 'n' }, { replay: bad('newest'), data: 1 }), SseInvalidArgumentError, /event replay "newest" is invalid: expected true, false or 'latest'/],
+  ['event replay a number', (hub) => hub.send({ name: 'n' }, { replay: bad(0), data: 1 }), SseInvalidArgumentError, /event replay 0/],
+  ['close options a string', (hub) => hub.close({ name: 'n' }, bad('now')), SseInvalidArgumentError, /close options "now" is invalid/],
+  ['close reconnect not a boolean', (hub) => hub.close({ name: 'n' }, { reconnect: bad('no') }), SseInvalidArgumentError, /close option reconnect "no" is invalid: expected a boolean/],
   ['string data with a lone surrogate', (hub) => hub.send({ name: 'n' }, { data: 'a\udc00b' }), SseInvalidArgumentError, /unpaired UTF-16 surrogate/],
   ['setBroadcastLevel() with an unknown level', (hub) => hub.setBroadcastLevel('n', bad('everyone')), SseInvalidArgumentError, /broadcast level "everyone" is invalid/],
   ['setBroadcastLevel() of an empty name', (hub) => hub.setBroadcastLevel('', 'name'), SseInvalidArgumentError, /name "" is invalid/],
@@ -150,6 +154,11 @@ const optionCases: Array<[string, unknown, RegExp]> = [
   ['maxConnections NaN', { maxConnections: NaN }, /option maxConnections NaN/],
   ['maxConnectionsPerName 0', { maxConnectionsPerName: 0 }, /option maxConnectionsPerName 0/],
   ['maxEventBytes 0', { maxEventBytes: 0 }, /option maxEventBytes 0/],
+  ['overload unknown', { overload: 'drop' }, /option overload "drop" is invalid: expected 'retry' or 'reject'/],
+  ['reconnectSpread negative', { reconnectSpread: -1 }, /option reconnectSpread -1 is invalid/],
+  ['reconnectSpread fractional', { reconnectSpread: 0.5 }, /option reconnectSpread 0.5/],
+  ['maxConnectionAge 0', { maxConnectionAge: 0 }, /option maxConnectionAge 0 is invalid: expected an integer of at least 1/],
+  ['maxConnectionAge past what a timer holds', { maxConnectionAge: 2 ** 31 }, /option maxConnectionAge 2147483648 is invalid: expected at most/],
   ['maxEventBytes Infinity', { maxEventBytes: Infinity }, /option maxEventBytes Infinity/],
 ];
 
@@ -193,6 +202,9 @@ describe('validation table: SseModule.forRoot / forRootAsync options', () => {
       maxConnections: 1,
       maxConnectionsPerName: 1,
       maxEventBytes: 1,
+      overload: 'reject',
+      reconnectSpread: 0,
+      maxConnectionAge: 60_000,
     });
     expect(hub.getBroadcastLevel('events')).toBe('name');
     expect(hub.getBroadcastLevel('other')).toBe('group');

@@ -50,7 +50,8 @@ export class RedisTopicHistory implements SseHistory {
   ) {}
 
   append(entry: SseHistoryEntry): void {
-    if (this.prepared.size === 0 || entry.order === undefined) return;
+    // A 'none' event goes live only: a connection that was not there yet does not get it.
+    if (this.prepared.size === 0 || entry.order === undefined || entry.mode === 'none') return;
     for (const [reader, prepared] of this.prepared) {
       if (entry.target.names.includes(reader.name)) prepared.meanwhile.push({ order: entry.order, id: entry.id, frame: entry.frame, entry });
     }

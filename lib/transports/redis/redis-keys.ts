@@ -40,6 +40,11 @@ export class RedisNameKeys {
     return `${this.base}aidx`;
   }
 
+  /** Hash: topic SEP event type → the stream id of the one `'latest'` event of that type kept there. */
+  get latest(): string {
+    return `${this.base}latest`;
+  }
+
   /** Hash: client id → the claim in force (`<token>SEP<user>SEP<groups>SEP<details>`). */
   get claims(): string {
     return `${this.base}claim`;

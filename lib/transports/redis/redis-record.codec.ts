@@ -1,4 +1,4 @@
-import type { SsePreparedEvents, SseTransportTarget } from '../../interfaces/sse-transport.interface.js';
+import type { SsePreparedEvents, SseReplayMode, SseTransportTarget } from '../../interfaces/sse-transport.interface.js';
 
 /** A target as the scripts read it (`cjson`): absent lists stay absent. */
 export function targetJson(target: SseTransportTarget): string {
@@ -20,15 +20,24 @@ export interface RedisSendRecord {
 
 /** A close, join or leave to carry out here and answer, or a claim that a later one took. */
 export type RedisCommandRecord =
-  | { readonly type: 'c' | 'j' | 'l'; readonly target: SseTransportTarget; readonly requestId: string; readonly from: string; readonly groups: readonly string[]; readonly replay: number }
+  | { readonly type: 'c' | 'x' | 'j' | 'l'; readonly target: SseTransportTarget; readonly requestId: string; readonly from: string; readonly groups: readonly string[]; readonly replay: number }
   | { readonly type: 'r'; readonly clientId: string; readonly token: string };
 
 export type RedisRecord = RedisSendRecord | RedisCommandRecord;
 
 type Header =
-  | { t: 's'; o: string; os: string[]; ids: string[]; len: number[]; tg: TargetJson }
-  | { t: 'c' | 'j' | 'l'; tg: TargetJson; rid: string; from: string; gs: string[]; rp: number }
+  | { t: 's'; o: string; os: string[]; ids: string[]; len: number[]; m?: string; tg: TargetJson }
+  | { t: 'c' | 'x' | 'j' | 'l'; tg: TargetJson; rid: string; from: string; gs: string[]; rp: number }
   | { t: 'r'; c: string; tok: string };
+
+/** The replay modes as the SEND script's letters spell them. */
+const REPLAY_MODES = { a: 'all', n: 'none', l: 'latest' } as const satisfies Record<string, SseReplayMode>;
+
+/** The letters of a send's replay modes ('' when every event is kept as usual). */
+export function modeLetters(modes: readonly SseReplayMode[] | undefined): string {
+  if (!modes || modes.every((mode) => mode === 'all')) return '';
+  return modes.map((mode) => (mode === 'none' ? 'n' : mode === 'latest' ? 'l' : 'a')).join('');
+}
 
 /** Decodes a record from its header (JSON) and the frames that follow it (no copy of the frames). */
 export function decodeRecord(header: string, frames: Buffer): RedisRecord {
@@ -42,7 +51,8 @@ export function decodeRecord(header: string, frames: Buffer): RedisRecord {
   const list: Buffer[] = new Array(h.len.length);
   let offset = 0;
   for (let i = 0; i < h.len.length; i++) list[i] = frames.subarray(offset, (offset += h.len[i]));
-  return { type: 's', order: h.o, target: targetOf(h.tg), events: { ids: h.ids, orders: h.os, frames: list, frame: frames } };
+  const modes = h.m === undefined ? undefined : [...h.m].map((letter) => REPLAY_MODES[letter as keyof typeof REPLAY_MODES] ?? 'all');
+  return { type: 's', order: h.o, target: targetOf(h.tg), events: { ids: h.ids, orders: h.os, frames: list, frame: frames, modes } };
 }
 
 /** Decodes a published message: the header line, then the frames. */

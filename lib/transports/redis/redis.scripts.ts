@@ -122,11 +122,13 @@ end
  * written before every check passed, and a retry of an applied batch gets the
  * first answer back (idempotent).
  * KEYS: meta, done, drop hash, connections, claims, app ids (hash), app ids by age (zset),
- *   then the streams and presence sets the batch names.
+ *   latest entries (hash: topic SEP event type → stream id), then the streams and presence sets the batch names.
  * ARGV: base, deadline ms, history size, trim slack, history ttl ms, ms to keep the answer,
  *   op count, then per op:
- *   's', target JSON, topic count, (topic, stream key index) per topic, event count, (own id or '', text) per event;
- *   'c' | 'j' | 'l', target JSON, request id (JSON string), instance to answer (JSON string), groups JSON, replay count.
+ *   's', target JSON, topic count, (topic, stream key index) per topic, replay modes (one letter
+ *     per event: 'a' kept, 'n' never stored, 'l' only the latest of its type; '' = all kept),
+ *     event count, (own id or '', text) per event;
+ *   'c' | 'x' | 'j' | 'l', target JSON, request id (JSON string), instance to answer (JSON string), groups JSON, replay count.
  * Returns the answer: per op, how many connections a send addressed, or how many instances will answer a command.
  */
 export const SEND = script(`
@@ -155,13 +157,38 @@ local function next_order()
 end
 -- Checked before anything is written: a stream ahead of the sequence (it cannot happen, but an
 -- XADD refused halfway would leave a half-applied batch) moves the sequence past it.
-for k = 8, #KEYS do
+for k = 9, #KEYS do
   if string.sub(KEYS[k], #BASE + 1, #BASE + 2) == 's:' then
     local top = redis.call('XREVRANGE', KEYS[k], '+', '-', 'COUNT', 1)[1]
     if top then
       local ms, seq = id_of(top[1])
       if ms > last_ms or (ms == last_ms and seq > last_seq) then last_ms, last_seq = ms, seq end
     end
+  end
+end
+
+-- A send's header: its order ids, ids, frame lengths and target (and replay modes when any is not 'a').
+local function header_of(target, orders, ids, lens, modes_field)
+  return '{"t":"s","o":"' .. orders[#orders] .. '","os":' .. cjson.encode(orders) .. ',"ids":' .. cjson.encode(ids) ..
+    ',"len":[' .. table.concat(lens, ',') .. ']' .. modes_field .. ',"tg":' .. target .. '}'
+end
+local function slice(list, first, last)
+  local out = {}
+  for k = first, last do out[#out + 1] = list[k] end
+  return out
+end
+-- Keeps an entry in a topic's stream, trimmed to the history size (with some slack, so that
+-- trimming is amortized) while noting the newest entry it dropped.
+local function store(key, topic, o, header, body)
+  redis.call('XADD', key, o, 'h', header, 'f', body)
+  redis.call('PEXPIRE', key, ttl * 2)
+  local len = redis.call('XLEN', key)
+  if len > size + slack then
+    local extra = redis.call('XRANGE', key, '-', '+', 'COUNT', len - size)
+    local newest = extra[#extra][1]
+    local ms, seq = id_of(newest)
+    redis.call('XTRIM', key, 'MINID', fmt(ms, seq + 1))
+    redis.call('HSET', KEYS[3], topic, newest)
   end
 end
 
@@ -173,7 +200,8 @@ for op = 1, tonumber(ARGV[7]) do
     local target = ARGV[i + 1]
     local ntopics = tonumber(ARGV[i + 2])
     local topics_at = i + 3
-    local j = topics_at + 2 * ntopics
+    local modes = ARGV[topics_at + 2 * ntopics]
+    local j = topics_at + 2 * ntopics + 1
     local nevents = tonumber(ARGV[j])
     local ids, orders, lens, frames = {}, {}, {}, {}
     for e = 1, nevents do
@@ -188,30 +216,47 @@ for op = 1, tonumber(ARGV[7]) do
       local frame = 'id: ' .. id .. '\\n' .. text
       ids[e], orders[e], lens[e], frames[e] = id, order, #frame, frame
     end
-    local o = orders[nevents]
-    local header = '{"t":"s","o":"' .. o .. '","os":' .. cjson.encode(orders) .. ',"ids":' .. cjson.encode(ids) ..
-      ',"len":[' .. table.concat(lens, ',') .. '],"tg":' .. target .. '}'
-    local body = table.concat(frames)
-    local payload = header .. '\\n' .. body
-    for k = 0, ntopics - 1 do
-      local topic, key = ARGV[topics_at + 2 * k], KEYS[tonumber(ARGV[topics_at + 2 * k + 1])]
-      if size > 0 then
-        redis.call('XADD', key, o, 'h', header, 'f', body)
-        redis.call('PEXPIRE', key, ttl * 2)
-        local len = redis.call('XLEN', key)
-        if len > size + slack then
-          local extra = redis.call('XRANGE', key, '-', '+', 'COUNT', len - size)
-          local newest = extra[#extra][1]
-          local ms, seq = id_of(newest)
-          redis.call('XTRIM', key, 'MINID', fmt(ms, seq + 1))
-          redis.call('HSET', KEYS[3], topic, newest)
+    local modes_field = modes ~= '' and (',"m":"' .. modes .. '"') or ''
+    -- Published whole: every event goes live, whatever its replay mode.
+    local payload = header_of(target, orders, ids, lens, modes_field) .. '\\n' .. table.concat(frames)
+    for k = 0, ntopics - 1 do redis.call('SPUBLISH', BASE .. 'ch:' .. ARGV[topics_at + 2 * k], payload) end
+    -- Kept per topic: runs of ordinary events as one entry, each 'latest' event alone (it replaces
+    -- the previous one of its type), 'none' events not at all.
+    local function keep(first, last, latest_type)
+      local o = orders[last]
+      local header = header_of(target, slice(orders, first, last), slice(ids, first, last), slice(lens, first, last), '')
+      local body = table.concat(frames, '', first, last)
+      for k = 0, ntopics - 1 do
+        local topic, key = ARGV[topics_at + 2 * k], KEYS[tonumber(ARGV[topics_at + 2 * k + 1])]
+        if size > 0 then
+          if latest_type then
+            local field = topic .. SEP .. latest_type
+            local previous = redis.call('HGET', KEYS[8], field)
+            if previous then redis.call('XDEL', key, previous) end
+            redis.call('HSET', KEYS[8], field, o)
+          end
+          store(key, topic, o, header, body)
+        else
+          redis.call('HSET', KEYS[3], topic, o)
         end
-      else
-        redis.call('HSET', KEYS[3], topic, o)
       end
-      redis.call('SPUBLISH', BASE .. 'ch:' .. topic, payload)
     end
-    if size == 0 or ntopics > 0 then redis.call('PEXPIRE', KEYS[3], ttl * 2) end
+    local run = nil
+    for e = 1, nevents do
+      local mode = string.sub(modes, e, e)
+      if mode == 'a' or mode == '' then
+        run = run or e
+      else
+        if run then keep(run, e - 1, nil) end
+        run = nil
+        if mode == 'l' then keep(e, e, string.match(frames[e], '\\nevent: ([^\\n]*)\\n') or 'message') end
+      end
+    end
+    if run then keep(run, nevents, nil) end
+    if ntopics > 0 then
+      redis.call('PEXPIRE', KEYS[3], ttl * 2)
+      if size > 0 then redis.call('PEXPIRE', KEYS[8], ttl * 2) end
+    end
     answers[op] = match(cjson.decode(target), now, nil)
     i = j + 2 * nevents + 1
   else

@@ -10,9 +10,9 @@ import { RedisTopicHistory } from './redis-history.js';
 import { RedisInstanceKeys, RedisNameKeys, topicOf } from './redis-keys.js';
 import { RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
-import { compareOrders, decodeRecord, targetJson, type RedisCommandRecord, type RedisSendRecord } from './redis-record.codec.js';
+import { compareOrders, decodeRecord, modeLetters, targetJson, type RedisCommandRecord, type RedisSendRecord } from './redis-record.codec.js';
 import { redisTransportSettings, type RedisTransportOptions, type RedisTransportSettings } from './redis-transport.options.js';
-import type { SseJoinOptions } from '../../interfaces/sse-event.interface.js';
+import type { SseCloseOptions, SseJoinOptions } from '../../interfaces/sse-event.interface.js';
 import type {
   SseEncodedEvents,
   SseLocalConnections,
@@ -27,7 +27,10 @@ export type { RedisTransportOptions } from './redis-transport.options.js';
 /** An operation of a name's batch (the SEND script). */
 type SendOp =
   | { kind: 's'; target: SseTransportTarget; events: SseEncodedEvents }
-  | { kind: 'c' | 'j' | 'l'; target: SseTransportTarget; requestId: string; groups: readonly string[]; replay: number };
+  | { kind: CommandKind; target: SseTransportTarget; requestId: string; groups: readonly string[]; replay: number };
+
+/** A close ('c', or 'x' without reconnecting), join or leave that every instance serving the name carries out and answers. */
+type CommandKind = 'c' | 'x' | 'j' | 'l';
 
 /** A close, join or leave waiting for every instance's answer. */
 interface PendingCommand {
@@ -141,8 +144,35 @@ export class RedisTransport implements SseTransport {
     return this.perName(target, (name, perName) => this.sends.add<number>(name, { kind: 's', target: perName, events }));
   }
 
-  async close(target: SseTransportTarget): Promise<number> {
-    return this.command('c', target, [], 0);
+  async close(target: SseTransportTarget, options?: SseCloseOptions): Promise<number> {
+    return this.command(options?.reconnect === false ? 'x' : 'c', target, [], 0);
+  }
+
+  /**
+   * Remembers a stop for `ttlMs` in a key of the name's own (a plain SET with
+   * PX): every instance's `isStopped` sees it. Never rejects.
+   */
+  async markStopped(name: string, key: string, ttlMs: number): Promise<void> {
+    try {
+      await this.link?.command((client) => client.set(this.stopKey(name, key), '1', 'PX', ttlMs), 'SET');
+    } catch (error) {
+      this.logger.debug(String(error));
+    }
+  }
+
+  /** True while a stop is remembered; false when Redis cannot tell (a client is let in rather than locked out). */
+  async isStopped(name: string, key: string): Promise<boolean> {
+    const link = this.link;
+    if (!link?.isReady) return false;
+    try {
+      return (await link.command((client) => client.exists(this.stopKey(name, key)), 'EXISTS')) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  private stopKey(name: string, key: string): string {
+    return `${new RedisNameKeys(this.settings.keyPrefix, name).base}stop:${key}`;
   }
 
   async join(target: SseTransportTarget, groups: readonly string[], options: SseJoinOptions): Promise<number> {
@@ -241,7 +271,7 @@ export class RedisTransport implements SseTransport {
   }
 
   /** A close, join or leave: in the names' order with sends, answered (bounded) by every instance that serves them. */
-  private async command(kind: 'c' | 'j' | 'l', target: SseTransportTarget, groups: readonly string[], replay: number): Promise<number> {
+  private async command(kind: CommandKind, target: SseTransportTarget, groups: readonly string[], replay: number): Promise<number> {
     const requestId = `${++this.requestSeq}`;
     let pending!: PendingCommand;
     const answered = new Promise<void>((resolve) => {
@@ -265,7 +295,7 @@ export class RedisTransport implements SseTransport {
     if (!link || this.stopped) throw new SseTransportError(SseMessages.transportNotConnected());
     const keys = new RedisNameKeys(this.settings.keyPrefix, name);
     const batchId = `${this.instanceId}:${++this.requestSeq}`;
-    const declared = [keys.meta, keys.done(batchId), keys.dropped, keys.connections, keys.claims, keys.appIds, keys.appIdsByAge];
+    const declared = [keys.meta, keys.done(batchId), keys.dropped, keys.connections, keys.claims, keys.appIds, keys.appIdsByAge, keys.latest];
     const keyIndex = (key: string) => {
       let index = declared.indexOf(key);
       if (index < 0) index = declared.push(key) - 1;
@@ -280,7 +310,7 @@ export class RedisTransport implements SseTransport {
         const topics = topicsOfSend(op.target);
         args.push('s', targetJson(op.target), topics.length);
         for (const topic of topics) args.push(topic, keyIndex(keys.stream(topic)));
-        args.push(op.events.texts.length);
+        args.push(modeLetters(op.events.modes), op.events.texts.length);
         for (let i = 0; i < op.events.texts.length; i++) args.push(op.events.ids[i] ?? '', op.events.texts[i]);
       } else {
         args.push(op.kind, targetJson(op.target), JSON.stringify(op.requestId), JSON.stringify(this.instanceId), JSON.stringify(op.groups), op.replay);
@@ -345,8 +375,8 @@ export class RedisTransport implements SseTransport {
     if (record.type === 'r') return this.presence?.replaced(name, record.clientId, record.token);
     const target = { ...record.target, names: [name] };
     const change =
-      record.type === 'c'
-        ? Promise.resolve(local.close(target))
+      record.type === 'c' || record.type === 'x'
+        ? Promise.resolve(local.close(target, { reconnect: record.type === 'c' }))
         : record.type === 'j'
           ? local.join(target, record.groups, { replay: record.replay })
           : local.leave(target, record.groups);
