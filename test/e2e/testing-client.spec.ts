@@ -49,18 +49,18 @@ describe.each(platforms)('SseTestClient against the sample app ($name)', (platfo
   });
 
   it('reconnects with Last-Event-ID and gets what was sent while it was away', async () => {
-    const { body } = await request(`${t.url}/events/client-id`);
-    const client = await connect(`/events?room=blue&clientId=${encodeURIComponent(body.clientId)}`);
+    const client = await connect('/events?room=blue');
+    const { clientId } = await client.opened();
     await client.next('clock');
     await client.close();
     // Closed on our side; wait until the server has seen it go too.
     const hub = t.app.get(SseHub);
-    while (await hub.exists({ name: 'events', clientId: body.clientId })) await new Promise((resolve) => setTimeout(resolve, 5));
-    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId: body.clientId, text: 'while you were away' } });
+    while (await hub.exists({ name: 'events', clientId })) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sent = await request(`${t.url}/api/notifications`, { method: 'POST', body: { clientId, text: 'while you were away' } });
     expect(sent.body).toEqual({ delivered: 0 });
     const before = client.lastEventId!;
-    await client.reconnect();
-    expect((await client.opened()).clientId).toBe(body.clientId);
+    await client.reconnect({ keepClientId: true });
+    expect((await client.opened()).clientId).toBe(clientId);
     // Only a replay from `before` can bring it: nobody was connected when it was sent.
     const notice = await client.next('notice');
     expect(notice.json().text).toBe('while you were away');

@@ -47,6 +47,8 @@ export class RedisPresence {
     /** Runs background work: never throws, awaited on shutdown. */
     private readonly background: (work: Promise<unknown>) => void,
     batching: boolean,
+    /** Told when a claim went through (the instance's summary then follows its presence). */
+    private readonly claimed: () => void = () => undefined,
   ) {
     this.batcher = new RedisBatcher((name, ops) => this.flush(name, ops), batching);
   }
@@ -134,6 +136,7 @@ export class RedisPresence {
           connection.end('replaced');
         } else {
           this.byToken.set(tokenKey(name, clientId, token), connection);
+          this.claimed();
           // Groups that changed while the claim was on its way.
           if (groupsArg(connection) !== groups) void this.update(connection).catch(() => undefined);
         }

@@ -101,7 +101,15 @@ export class RedisTransport implements SseTransport {
     this.history.limits = local.historyLimits;
     const link = new RedisLink(this.settings);
     this.link = link;
-    this.presence = new RedisPresence(link, this.settings.keyPrefix, this.instanceId, this.settings.presenceTtl, (work) => this.background(work), this.settings.batching);
+    this.presence = new RedisPresence(
+      link,
+      this.settings.keyPrefix,
+      this.instanceId,
+      this.settings.presenceTtl,
+      (work) => this.background(work),
+      this.settings.batching,
+      () => this.summarySoon(),
+    );
     this.feed = new RedisFeed(link.subscriber, this.settings.keyPrefix, {
       send: (name, record) => this.delivered(name, record),
       command: (name, record) => this.commanded(name, record),
@@ -242,7 +250,9 @@ export class RedisTransport implements SseTransport {
   }
 
   async count(target?: SseTransportTarget): Promise<number> {
-    if (target === undefined) return (await this.summaries()).reduce((sum, summary) => sum + summary.count, 0);
+    // All of them: every name some instance serves, each counted from its presence (as a target would be).
+    target ??= { names: await this.names() };
+    if (target.names.length === 0) return 0;
     const counts = await Promise.all(target.names.map((name) => this.query(name, 'count', targetJson({ ...target, names: [name] }), memberKeys(name, target, this.settings.keyPrefix))));
     return (counts as number[]).reduce((sum, n) => sum + n, 0);
   }
