@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Injectable, Post, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import fc from 'fast-check';
 import { SseConnection, SseContext, SseHub, SseModule, type SseModuleOptions, type SseRequest } from '../../lib/index.js';
-import { RedisTransport } from '../../lib/redis.js';
 import { SseEventIds } from '../../lib/delivery/sse-event-ids.js';
 import { platforms, request, startApp, type Platform, type TestApp } from '../support/app.js';
 import { SseClient, SseClientPool } from '../support/sse-client.js';
-import { describeRedis, redisUnavailable, uniquePrefix, useRedis, type RedisServer } from '../support/redis.js';
+import { describeRedis } from '../support/redis.js';
+import { transports, type ClusterOptions } from '../support/transports.js';
 import { modelReplay, type ModelSend } from '../support/topic-model.js';
 
 /** The app's own record of who is in which room: the `group` callback reads it at every (re)connect. */
@@ -62,17 +62,11 @@ interface Cluster {
   close(): Promise<void>;
 }
 
-/** The transports every case runs against: memory (one instance), Redis (two instances on one private server). */
-const transports: Array<{ name: string; instances: number; needsRedis: boolean }> = [
-  { name: 'memory', instances: 1, needsRedis: false },
-  { name: 'redis', instances: 2, needsRedis: true },
-];
-
-async function startCluster(platform: Platform, transport: (typeof transports)[number], options: SseModuleOptions, redisUrl?: string): Promise<Cluster> {
-  const keyPrefix = uniquePrefix('topics');
+/** Starts one cluster of the transport's instances (each with `options` and the transport's own). */
+async function startCluster(platform: Platform, instances: number, transportOptions: ClusterOptions, options: SseModuleOptions): Promise<Cluster> {
   const apps: TestApp[] = [];
-  for (let i = 0; i < transport.instances; i++) {
-    const sse = transport.needsRedis ? { ...options, transport: new RedisTransport({ url: redisUrl!, keyPrefix }) } : options;
+  for (let i = 0; i < instances; i++) {
+    const sse = { ...options, ...transportOptions(i) };
     apps.push(await startApp(platform, { imports: [SseModule.forRoot(sse)], controllers: [ChatController], providers: [UserGuard] }));
   }
   const hubs = apps.map((t) => t.app.get(SseHub));
@@ -92,16 +86,11 @@ async function settle<T>(query: () => Promise<T>, expected: T): Promise<void> {
 
 const label = (client: SseClient, type: string) => client.eventsOf(type).map((event) => event.data);
 
+// The transports of the conformance suite: memory (one instance), Redis and a Redis Cluster (two instances each).
 for (const transport of transports) {
   const describeTransport = transport.needsRedis ? describeRedis : describe;
   describeTransport(`topics over ${transport.name}`, () => {
-    let redis: { url: string; server: RedisServer | undefined } | undefined;
-    beforeAll(async () => {
-      if (transport.needsRedis && redisUnavailable === undefined) redis = await useRedis();
-    });
-    afterAll(async () => {
-      await redis?.server?.stop();
-    });
+    const newCluster = transport.use();
 
     describe.each(platforms)('($name)', (platform) => {
       let cluster: Cluster;
@@ -110,7 +99,7 @@ for (const transport of transports) {
         pool.open(`${cluster.apps[instance].url}/chat`, { headers: { 'x-user': user, ...headers } });
 
       beforeAll(async () => {
-        cluster = await startCluster(platform, transport, { maxConnectionsPerUser: 2, history: { size: 100 } }, redis?.url);
+        cluster = await startCluster(platform, transport.instances, newCluster(), { maxConnectionsPerUser: 2, history: { size: 100 } });
       });
       afterEach(async () => {
         await pool.closeAll();

@@ -55,7 +55,11 @@ export async function freePort(): Promise<number> {
 export class RedisServer {
   private process: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** Extra redis-server arguments (cluster mode). */
+    private readonly extraArgs: readonly string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
@@ -66,9 +70,9 @@ export class RedisServer {
     return this.process !== undefined;
   }
 
-  /** Starts a private server on a free port. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /** Starts a private server on a free port (with extra arguments, e.g. for cluster mode). */
+  static async start(extraArgs: readonly string[] = [], port?: number): Promise<RedisServer> {
+    const server = new RedisServer(port ?? (await freePort()), extraArgs);
     await server.restart();
     return server;
   }
@@ -78,7 +82,7 @@ export class RedisServer {
     if (this.process) await this.stop();
     const child = spawn(
       BINARY,
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...this.extraArgs],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     this.process = child;

@@ -1,6 +1,7 @@
 import type { SseModuleOptions } from '../../lib/index.js';
 import { RedisTransport } from '../../lib/redis.js';
 import { uniquePrefix, useRedisServer } from './redis.js';
+import { useRedisCluster } from './redis-cluster.js';
 
 /** The module options of each instance of one cluster (instances share what the transport shares). */
 export type ClusterOptions = (instance: number) => SseModuleOptions;
@@ -46,5 +47,19 @@ export const redis: TransportSetup = {
   },
 };
 
+/** Two instances in one process on a private Redis Cluster of three masters: names spread over its shards. */
+export const redisCluster: TransportSetup = {
+  name: 'redis cluster',
+  instances: 2,
+  needsRedis: true,
+  use() {
+    const servers = useRedisCluster(3);
+    return () => {
+      const keyPrefix = uniquePrefix('conformance-cluster');
+      return () => ({ transport: new RedisTransport({ cluster: servers.cluster.seeds, keyPrefix }) });
+    };
+  },
+};
+
 /** Every transport the conformance suite runs against. */
-export const transports: TransportSetup[] = [memory, redis];
+export const transports: TransportSetup[] = [memory, redis, redisCluster];
