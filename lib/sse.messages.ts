@@ -74,6 +74,7 @@ export const SseMessages = {
   transportFailed: (reason: string) => `${PREFIX} Redis did not accept the command: ${reason}.`,
   redisTooOld: (version: string, major: number) =>
     `${PREFIX} Redis ${version} is too old for RedisTransport: it needs Redis ${major} or later (sharded pub/sub, streams).`,
+  redisRefusedCredentials: (reason: string) => `${PREFIX} Redis refused RedisTransport's credentials (${reason}): check the password / ACL user in url or redis options.`,
   redisIsCluster: () =>
     `${PREFIX} the Redis at url is a Redis Cluster node: use new RedisTransport({ cluster: [{ host, port }, …] }).`,
   redisIsNotCluster: () => `${PREFIX} RedisTransport was given cluster nodes, but that Redis is not a cluster: use { url }.`,

@@ -67,7 +67,21 @@ export class RedisLink {
    * not what the options say: rejects with `SseTransportError`.
    */
   async start(): Promise<void> {
-    const ready = await withinTime(this.ready(this.commands), this.settings.commandTimeout * 5);
+    // Refused credentials are a misconfiguration, not an outage: they fail the start.
+    let refused: (error: Error) => void = () => undefined;
+    const authRefused = new Promise<Error>((resolve) => (refused = resolve));
+    const onError = (error: Error) => {
+      if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(error.message)) refused(error);
+    };
+    this.commands.on('error', onError);
+    // A cluster client never gets ready on a Redis without cluster support: ask a seed itself.
+    if (this.isCluster && !(await this.seedIsCluster())) {
+      this.commands.off('error', onError);
+      throw new SseTransportError(SseMessages.redisIsNotCluster());
+    }
+    const ready = await withinTime(Promise.race([this.ready(this.commands).then(() => undefined), authRefused]), this.settings.commandTimeout * 5);
+    this.commands.off('error', onError);
+    if (ready.done && ready.value instanceof Error) throw new SseTransportError(SseMessages.redisRefusedCredentials(ready.value.message), ready.value);
     if (!ready.done) {
       this.logger.warn(SseMessages.transportNotReady(this.settings.commandTimeout));
       return;
@@ -136,6 +150,21 @@ export class RedisLink {
   stop(): void {
     this.stopped = true;
     for (const client of [this.subscriber, this.replies, this.commands]) client.disconnect();
+  }
+
+  /** False when the first seed node answers and is not a cluster node (unreachable: true, the start waits as usual). */
+  private async seedIsCluster(): Promise<boolean> {
+    const [seed] = this.settings.cluster!;
+    const probe = new Redis({ ...this.settings.redis, ...this.settings.clusterOptions.redisOptions, host: seed.host, port: seed.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      const answer = await withinTime(probe.connect().then(() => probe.info('cluster')), this.settings.commandTimeout);
+      return !answer.done || !/cluster_enabled:0/.test(answer.value);
+    } catch {
+      return true;
+    } finally {
+      probe.disconnect();
+    }
   }
 
   private ready(client: RedisClient): Promise<void> {
