@@ -32,6 +32,8 @@ interface NameFeed {
  */
 export class RedisFeed {
   private readonly names = new Map<string, NameFeed>();
+  /** What this instance has read from its subscriptions: messages and their bytes. */
+  readonly received = { messages: 0, bytes: 0 };
 
   constructor(
     private readonly subscriber: Redis | Cluster,
@@ -81,6 +83,8 @@ export class RedisFeed {
   }
 
   private heard(channel: string, message: Buffer): void {
+    this.received.messages++;
+    this.received.bytes += message.length;
     const parsed = RedisNameKeys.parseChannel(this.prefix, channel);
     const feed = parsed && this.names.get(parsed.name);
     if (!parsed || !feed) return;

@@ -205,6 +205,15 @@ export class RedisTransport implements SseTransport {
     };
   }
 
+  /**
+   * What this instance has read from Redis's live channels since it connected:
+   * it subscribes to the topics of its own connections only, so this is the
+   * share of the cluster's traffic it serves (for capacity planning).
+   */
+  reads(): { messages: number; bytes: number } {
+    return { ...(this.feed?.received ?? { messages: 0, bytes: 0 }) };
+  }
+
   /** A PING on the command connection, within `commandTimeout`; rejects at once while Redis is away. */
   async ping(): Promise<void> {
     const link = this.link;
