@@ -122,17 +122,18 @@ export class RedisLink {
 
   /**
    * Waits until one replica of the shard of `key` has every write this
-   * connection made so far (`WAIT 1`), at most `commandTimeout`.
+   * connection made so far (`WAIT 1`), at most half of `commandTimeout`.
    */
   async replicated(key: string): Promise<void> {
     const acknowledged = await this.command(async (client) => {
       // A pipeline goes to the node of its keyed command: WAIT then runs on that node's connection.
-      const results = await client.pipeline().exists(key).wait(1, this.settings.commandTimeout).exec();
+      // Half the command timeout, so that WAIT answers (0 replicas) before the client gives up on it.
+      const results = await client.pipeline().exists(key).wait(1, Math.max(1, Math.floor(this.settings.commandTimeout / 2))).exec();
       const [error, replicas] = results?.[1] ?? [new Error('no answer'), 0];
       if (error) throw error;
       return replicas as number;
     }, 'WAIT');
-    if (acknowledged < 1) throw new SseTransportError(SseMessages.notReplicated(this.settings.commandTimeout));
+    if (acknowledged < 1) throw new SseTransportError(SseMessages.notReplicated(Math.floor(this.settings.commandTimeout / 2)));
   }
 
   /** Runs a command on the command client; a failure becomes an `SseTransportError`. */
@@ -179,6 +180,8 @@ export class RedisLink {
       ? new Cluster([...settings.cluster], {
           ...settings.clusterOptions,
           clusterRetryStrategy: retryStrategy,
+          // A failover moves slots: learnt within a second, not at the next redirection.
+          slotsRefreshInterval: 1_000,
           shardedSubscribers: sharded,
           enableOfflineQueue: overrides.enableOfflineQueue,
           enableAutoPipelining: overrides.enableAutoPipelining,
