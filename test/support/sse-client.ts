@@ -1,4 +1,6 @@
 import http from 'node:http';
+import { constants, createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { SseParser, type EventSourceMessage } from './sse-parser.js';
 
 export type { EventSourceMessage };
@@ -38,6 +40,10 @@ export class SseClient {
   received = 0;
   /** The last event id seen, as a browser keeps it for `Last-Event-ID`. */
   lastEventId: string | undefined;
+  /** Bytes of the body as they came off the wire (compressed ones before decoding). */
+  wireBytes = 0;
+  /** Set when a gzip stream did not decode (a corrupt block, a wrong CRC or length in its trailer). */
+  decodingError: Error | undefined;
   private waiters: Array<() => void> = [];
   private request!: http.ClientRequest;
   private response: http.IncomingMessage | undefined;
@@ -74,8 +80,15 @@ export class SseClient {
             onComment: (comment) => this.push(() => this.comments.push(comment)),
             onRetry: (retry) => (this.retry = retry),
           });
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
+          response.on('data', (chunk: Buffer | string) => (this.wireBytes += chunk.length));
+          // Decoded as a browser does, each flushed block at once (Content-Encoding: gzip on compressed streams).
+          let body: Readable = response;
+          if (response.headers['content-encoding'] === 'gzip') {
+            body = response.pipe(createGunzip({ flush: constants.Z_SYNC_FLUSH }));
+            body.on('error', (error) => (this.decodingError = error));
+          }
+          body.setEncoding('utf8');
+          body.on('data', (chunk: string) => {
             if (!isStream) {
               this.body += chunk;
               return;
@@ -89,8 +102,15 @@ export class SseClient {
             this.push(() => (this.ended = true));
             resolveEnded();
           };
-          response.on('end', finish);
-          response.on('close', finish);
+          body.on('end', finish);
+          response.on('close', () => {
+            // A compressed stream that ended whole finishes once its trailer is decoded; a cut one at once.
+            if (body === response || !response.complete) {
+              if (body !== response) body.destroy();
+              finish();
+            }
+          });
+          body.on('error', finish);
           response.on('error', finish);
           resolve();
         });

@@ -10,12 +10,15 @@ import { parseSse } from '../support/sse-parser.js';
 const bytes = fc.uint8Array({ maxLength: 3000 }).map((array) => Buffer.from(array));
 
 /** zlib's own CRC-32 of `data`: the one its gzip trailer carries. */
-const zlibCrc = (data: Buffer) => gzipSync(data).readUInt32LE(gzipSync(data).length - 8);
+const zlibCrc = (data: Uint8Array) => {
+  const gzipped = gzipSync(data);
+  return gzipped.readUInt32LE(gzipped.length - 8);
+};
 
 /** A gzip stream as a compressed connection writes it: header, each chunk's block, trailer. */
 function gzipStream(chunks: Buffer[]): Buffer {
   const tally = new SseGzipTally();
-  const parts = [GZIP_HEADER];
+  const parts: Buffer[] = [GZIP_HEADER];
   for (const chunk of chunks) {
     const block = gzipBlockOf(chunk);
     tally.add(block);
