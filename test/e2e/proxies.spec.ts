@@ -3,7 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { SseConnection, SseModule } from '../../lib/index.js';
 import { express, useApps, type TestApp } from '../support/app.js';
 import { caddy, describeProxy, haproxy, nginx, ProxyProcess, type ProxyKind } from '../support/proxies.js';
-import { SseClientPool, type SseClient } from '../support/sse-client.js';
+import { SseClient, SseClientPool } from '../support/sse-client.js';
+import { Http2Sessions } from '../support/http2.js';
+import { selfSignedCertificate, type SelfSignedCertificate } from '../support/tls.js';
 import { untilNoConnections } from '../support/hub.js';
 import { firstOf } from '../support/wait.js';
 
@@ -211,6 +213,58 @@ for (const { kind, config } of TIMEOUT_CASES) {
       // Eight pings: twice the proxy's timeout has passed, and the stream is still there.
       await client.waitFor(() => client.comments.length >= 8, `8 keep-alives through ${kind.name} (${config})`);
       expect(client.ended).toBe(false);
+    });
+  });
+}
+
+/** TLS proxies speaking HTTP/2 to clients and HTTP/1.1 to the app: how an Express app gets HTTP/2. */
+const H2_CASES: Array<{ kind: ProxyKind; config: string }> = [
+  { kind: nginx, config: 'h2-tls.conf' },
+  { kind: caddy, config: 'h2-tls.Caddyfile' },
+];
+
+for (const { kind, config } of H2_CASES) {
+  describeProxy(kind, `Express over HTTP/2 behind ${kind.name} (${config})`, () => {
+    const apps = useApps(express);
+    const sessions = new Http2Sessions();
+    let t: TestApp;
+    let proxy: ProxyProcess;
+    let certificate: SelfSignedCertificate;
+    beforeAll(async () => {
+      certificate = selfSignedCertificate();
+      t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [ProxiedController] });
+      proxy = await ProxyProcess.start(kind, config, {
+        upstream: Number(new URL(t.url).port),
+        certFile: certificate.certFile,
+        keyFile: certificate.keyFile,
+      });
+    });
+    afterEach(async () => {
+      sessions.closeAll();
+      await untilNoConnections(t.hub);
+    });
+    afterAll(async () => {
+      await proxy?.stop();
+      certificate?.remove();
+    });
+
+    it('serves 12 event streams on one HTTP/2 connection (ALPN h2); each gets a broadcast and resumes with Last-Event-ID', async () => {
+      const session = await sessions.connect(proxy.url('https'));
+      expect(session.alpnProtocol).toBe('h2');
+      const clients = await Promise.all(Array.from({ length: 12 }, () => SseClient.overHttp2(session, '/events')));
+      await Promise.all(clients.map((client) => client.opened()));
+      expect(await t.hub.count({ name: 'events' })).toBe(12);
+      for (const client of clients) expect(client.headers.connection).toBeUndefined();
+      expect(await t.hub.send({ name: 'events' }, { data: 'to all 12' })).toEqual({ delivered: 12 });
+      for (const client of clients) expect((await client.next('message')).data).toBe('to all 12');
+      await deliversEachAtOnce(t, clients[0], 'events', `${kind.name} over HTTP/2 (${config})`, 2);
+
+      const lastEventId = clients[0].lastEventId!;
+      for (const client of clients) client.close();
+      await untilNoConnections(t.hub);
+      await t.hub.send({ name: 'events' }, { data: 'missed' });
+      const again = await SseClient.overHttp2(session, '/events', { headers: { 'last-event-id': lastEventId } });
+      expect((await again.next('message')).data).toBe('missed');
     });
   });
 }
