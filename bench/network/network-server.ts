@@ -5,6 +5,7 @@
  * event-loop turn, and reports its CPU and memory. Run with --expose-gc.
  */
 import type { AbstractHttpAdapter } from '@nestjs/core';
+import { memory } from '../process-memory.js';
 import { serve } from '../ipc.js';
 import { startHub } from '../subjects/hub-app.js';
 import { tickPayload } from './tick.js';
@@ -22,13 +23,6 @@ async function adapter(): Promise<AbstractHttpAdapter> {
 
 const subject = await startHub(await adapter(), { compression: compression === 'on', keepAlive: 0 });
 let cpuAtEmit = process.cpuUsage();
-
-function memory(): { rss: number; heapUsed: number } {
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
-}
 
 serve(async (request) => {
   switch (request.type) {

@@ -33,6 +33,18 @@ export interface SseGzipBlock {
  */
 export const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);
 
+/**
+ * A compressor sized to the chunk: a window no larger than the chunk (at least
+ * 512 bytes) finds every match the full 32 KB window would, and zlib's state
+ * (window plus hash table, about 256 KB at the defaults) shrinks to a few KB
+ * for an event, which is faster to set up and leaves the allocator less to keep.
+ */
+function deflateOptions(length: number): { finishFlush: number; windowBits: number; memLevel: number } {
+  const windowBits = Math.min(15, Math.max(9, 32 - Math.clz32(Math.max(1, length - 1))));
+  // Z_FULL_FLUSH, not Z_FINISH: no final block, so the next chunk's blocks may follow.
+  return { finishFlush: constants.Z_FULL_FLUSH, windowBits, memLevel: Math.min(8, Math.max(1, windowBits - 6)) };
+}
+
 // Keyed by the chunk buffer itself: a broadcast's recipients write the same
 // buffer, and a frame kept in history is compressed once for every replay.
 const blocks = new WeakMap<Buffer, SseGzipBlock>();
@@ -42,8 +54,7 @@ export function gzipBlockOf(chunk: Buffer): SseGzipBlock {
   let block = blocks.get(chunk);
   if (block === undefined) {
     block = {
-      // Z_FULL_FLUSH, not Z_FINISH: no final block, so the next chunk's blocks may follow.
-      bytes: deflateRawSync(chunk, { finishFlush: constants.Z_FULL_FLUSH }),
+      bytes: deflateRawSync(chunk, deflateOptions(chunk.length)),
       crc: crc32(chunk),
       shift: crc32ShiftOf(chunk.length),
       length: chunk.length,

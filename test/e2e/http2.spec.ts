@@ -1,29 +1,13 @@
-import { Controller, Get } from '@nestjs/common';
 import type { ClientHttp2Session } from 'node:http2';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SseConnection, SseModule } from '../../lib/index.js';
+import { SseModule } from '../../lib/index.js';
+import { NetworkController } from '../support/network-page.js';
 import { useApp, useApps } from '../support/app.js';
 import { until, firstOf } from '../support/wait.js';
 import { SseClient } from '../support/sse-client.js';
 import { fastifyH2, fastifyH2c, http2Get, Http2Sessions, removeTestCertificate } from '../support/http2.js';
 
 // Fastify with `http2: true`, in clear text (h2c) and over TLS, read by node:http2 client sessions.
-
-@Controller()
-class Http2Controller {
-  @Get('events')
-  @SseConnection({ name: 'events' })
-  events() {}
-
-  @Get('zipped')
-  @SseConnection({ name: 'zipped', compression: true })
-  zipped() {}
-
-  @Get('hello')
-  hello() {
-    return { hello: 'world' };
-  }
-}
 
 // Headers HTTP/2 forbids (RFC 9113 §8.2.2): a client must treat them as malformed.
 const CONNECTION_SPECIFIC = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'];
@@ -34,7 +18,7 @@ describe.each([fastifyH2c, fastifyH2])('HTTP/2 ($name)', (platform) => {
   // Before useApp's hooks: the sessions close before it waits for no connection to be open.
   const sessions = new Http2Sessions();
   afterEach(sessions.closeAll);
-  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [Http2Controller] }));
+  const t = useApp(platform, () => ({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [NetworkController] }));
 
   /** Opens `count` event streams on one session and waits for each one's sse.open. */
   async function streams(session: ClientHttp2Session, count: number, path = '/events', headers?: Record<string, string>) {
@@ -94,7 +78,7 @@ describe.each([fastifyH2c, fastifyH2])('app.close() on HTTP/2 ($name)', (platfor
   const apps = useApps(platform);
 
   it('sends GOAWAY to every session (with a stream or idle) and returns while the clients keep them open', async () => {
-    const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [Http2Controller] });
+    const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [NetworkController] });
     const streaming = await sessions.connect(t.url);
     const idle = await sessions.connect(t.url);
     const goaways = new Set<string>();

@@ -1,6 +1,6 @@
-import { Controller, Get } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SseConnection, SseModule } from '../../lib/index.js';
+import { SseModule } from '../../lib/index.js';
+import { NetworkController } from '../support/network-page.js';
 import { express, useApps, type TestApp } from '../support/app.js';
 import { caddy, describeProxy, haproxy, nginx, ProxyProcess, type ProxyKind } from '../support/proxies.js';
 import { SseClient, SseClientPool } from '../support/sse-client.js';
@@ -12,17 +12,6 @@ import { firstOf } from '../support/wait.js';
 // Real reverse proxies (Debian's nginx, Caddy, HAProxy) started on free ports
 // with the configs of test/proxies/, in front of a real Express app. What
 // these tests find is the README's "Deploying behind a proxy" table.
-
-@Controller()
-class ProxiedController {
-  @Get('events')
-  @SseConnection({ name: 'events' })
-  events() {}
-
-  @Get('zipped')
-  @SseConnection({ name: 'zipped', compression: true })
-  zipped() {}
-}
 
 /** One proxy configuration and what it does to an event stream (the README's table). */
 interface ProxyCase {
@@ -93,7 +82,7 @@ for (const { kind, config, proxyEncodes, largeFirstWrite } of CASES) {
     let t: TestApp;
     let proxy: ProxyProcess;
     beforeAll(async () => {
-      t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [ProxiedController] });
+      t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [NetworkController] });
       proxy = await ProxyProcess.start(kind, config, { upstream: Number(new URL(t.url).port) });
     });
     afterEach(async () => {
@@ -195,7 +184,7 @@ for (const { kind, config } of TIMEOUT_CASES) {
     });
 
     async function streamThrough(keepAlive: number): Promise<SseClient> {
-      const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive })], controllers: [ProxiedController] });
+      const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive })], controllers: [NetworkController] });
       proxy = await ProxyProcess.start(kind, config, { upstream: Number(new URL(t.url).port) });
       const client = await pool.open(`${proxy.url()}/events`);
       await client.opened();
@@ -232,7 +221,7 @@ for (const { kind, config } of H2_CASES) {
     let certificate: SelfSignedCertificate;
     beforeAll(async () => {
       certificate = selfSignedCertificate();
-      t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [ProxiedController] });
+      t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [NetworkController] });
       proxy = await ProxyProcess.start(kind, config, {
         upstream: Number(new URL(t.url).port),
         certFile: certificate.certFile,
