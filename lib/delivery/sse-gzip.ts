@@ -1,5 +1,6 @@
 import { constants, deflateRawSync } from 'node:zlib';
 import { crc32, crc32Combine, crc32ShiftOf } from '../utils/crc32.js';
+import { allocOwn } from '../utils/own-buffer.js';
 
 /**
  * Gzip for event streams, encode-once (RFC 1952 around RFC 1951): a chunk
@@ -45,6 +46,16 @@ function deflateOptions(length: number): { finishFlush: number; windowBits: numb
   return { finishFlush: constants.Z_FULL_FLUSH, windowBits, memLevel: Math.min(8, Math.max(1, windowBits - 6)) };
 }
 
+/**
+ * zlib hands back a slice of its 16 KB output buffer: a block kept with a
+ * frame in history would hold all of it. One copy of the right size, once per block.
+ */
+function exact(bytes: Buffer): Buffer {
+  const own = allocOwn(bytes.length);
+  bytes.copy(own);
+  return own;
+}
+
 // Keyed by the chunk buffer itself: a broadcast's recipients write the same
 // buffer, and a frame kept in history is compressed once for every replay.
 const blocks = new WeakMap<Buffer, SseGzipBlock>();
@@ -54,7 +65,7 @@ export function gzipBlockOf(chunk: Buffer): SseGzipBlock {
   let block = blocks.get(chunk);
   if (block === undefined) {
     block = {
-      bytes: deflateRawSync(chunk, deflateOptions(chunk.length)),
+      bytes: exact(deflateRawSync(chunk, deflateOptions(chunk.length))),
       crc: crc32(chunk),
       shift: crc32ShiftOf(chunk.length),
       length: chunk.length,

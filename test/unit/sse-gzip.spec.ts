@@ -158,3 +158,10 @@ describe('acceptsGzip (Accept-Encoding, RFC 9110 §12.5.3)', () => {
     expect(acceptsGzip(header)).toBe(expected);
   });
 });
+
+describe('gzip block memory', () => {
+  it('holds exactly its compressed bytes, not the 16 KB buffer zlib wrote them in (blocks live as long as history frames)', () => {
+    const block = gzipBlockOf(Buffer.from('data: {"price":1}\n\n'));
+    expect(block.bytes.buffer.byteLength).toBe(block.bytes.length);
+  });
+});
