@@ -72,10 +72,23 @@ describe.each([fastifyH2c, fastifyH2])('HTTP/2 ($name)', (platform) => {
   });
 });
 
-describe.each([fastifyH2c, fastifyH2])('app.close() on HTTP/2 ($name)', (platform) => {
+describe.each([fastifyH2c, fastifyH2])('HTTP/2 sessions: keep-alives and app.close() ($name)', (platform) => {
   const sessions = new Http2Sessions();
   afterEach(sessions.closeAll);
   const apps = useApps(platform);
+
+  it('sends keep-alive comments on each stream, and the session stays open (no socket timeout touched)', async () => {
+    const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 50 })], controllers: [NetworkController] });
+    const session = await sessions.connect(t.url);
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
+    const clients = await Promise.all([1, 2].map(() => SseClient.overHttp2(session, '/events')));
+    for (const client of clients) await client.waitFor(() => client.comments.length >= 3, 'three pings on this stream');
+    for (const client of clients) expect(new Set(client.comments)).toEqual(new Set(['ping']));
+    expect(goaway).toBe(false);
+    expect(await t.hub.send({ name: 'events' }, { data: 'after pings' })).toEqual({ delivered: 2 });
+    for (const client of clients) expect((await client.next('message')).data).toBe('after pings');
+  });
 
   it('sends GOAWAY to every session (with a stream or idle) and returns while the clients keep them open', async () => {
     const t = await apps.start({ imports: [SseModule.forRoot({ keepAlive: 0 })], controllers: [NetworkController] });
