@@ -69,7 +69,7 @@ function machineFacts(): string {
 
 // --network-only: only the network part (compression, HTTP/2 fan-out); --no-network: only the matrix.
 if (flag('network-only')) {
-  await runNetworkBench({ quick, write, runs });
+  await runNetworkBench({ quick, write, runs, clients: option('clients') ? Number(option('clients')) : undefined });
   process.exit(0);
 }
 

@@ -52,7 +52,10 @@ function openHttp1(port: number, gzip: boolean): Promise<void> {
 }
 
 async function openHttp2(port: number, gzip: boolean, streams: number): Promise<void> {
-  const session = http2.connect(`http://127.0.0.1:${port}`);
+  // Flow-control windows as Chromium sets them (6 MB per stream, 15 MB per session): with
+  // HTTP/2's 64 KB defaults a burst to 100 streams waits in the server's memory, not the kernel's.
+  const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 6 * 2 ** 20 } });
+  session.once('connect', () => session.setLocalWindowSize(15 * 2 ** 20));
   closers.push(() => session.destroy());
   await Promise.all(
     Array.from(

@@ -70,8 +70,8 @@ async function measureCase(c: NetworkCase, events: number): Promise<NetworkResul
 }
 
 /** Runs the network cases; returns their table (markdown) and writes it into RESULTS.md when `write`. */
-export async function runNetworkBench(options: { quick: boolean; write: boolean; runs: number }): Promise<string> {
-  const clients = options.quick ? 200 : 1000;
+export async function runNetworkBench(options: { quick: boolean; write: boolean; runs: number; clients?: number }): Promise<string> {
+  const clients = options.clients ?? (options.quick ? 200 : 1000);
   const events = options.quick ? 50 : 200;
   const cases: NetworkCase[] = [
     { label: `Fastify, HTTP/1.1, ${clients} connections`, platform: 'fastify', compression: false, clients, streamsPerSession: 0 },
