@@ -1,8 +1,9 @@
 /**
  * A server under test for the network bench: this library on Express,
  * Fastify or Fastify over HTTP/2 (h2c), with `compression` on or off,
- * serving GET /sse. On request it broadcasts `tickPayload` events one per
- * event-loop turn, and reports its CPU and memory. Run with --expose-gc.
+ * serving GET /sse. On request it broadcasts `tickPayload` events, one per
+ * event-loop turn or one every `intervalMs`, and reports its CPU and memory.
+ * Run with --expose-gc.
  */
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { memory } from '../process-memory.js';
@@ -33,10 +34,15 @@ serve(async (request) => {
     case 'emit': {
       cpuAtEmit = process.cpuUsage();
       const events = request.events as number;
+      // 0: one event per event-loop turn (a burst); else one every intervalMs.
+      const intervalMs = (request.intervalMs as number | undefined) ?? 0;
       let seq = 0;
       const turn = () => {
         subject.broadcast(tickPayload(seq++));
-        if (seq < events) setImmediate(turn);
+        if (seq < events) {
+          if (intervalMs === 0) setImmediate(turn);
+          else setTimeout(turn, intervalMs);
+        }
       };
       turn();
       return {};

@@ -20,6 +20,8 @@ interface NetworkCase {
   clients: number;
   /** HTTP/2 streams per session; 0 = HTTP/1.1, one connection per client. */
   streamsPerSession: number;
+  /** One event every this many ms (paced: the load generator keeps up); default one per event-loop turn. */
+  intervalMs?: number;
 }
 
 interface NetworkResult {
@@ -50,7 +52,7 @@ async function measureCase(c: NetworkCase, events: number): Promise<NetworkResul
     const after = await ask<{ rss: number }>(server, { type: 'memory' });
     await ask(client, { type: 'reset', events: c.clients * events });
     const waiting = ask<{ wireBytes: number; events: number; ms: number }>(client, { type: 'wait' }, 300_000);
-    await ask(server, { type: 'emit', events });
+    await ask(server, { type: 'emit', events, intervalMs: c.intervalMs ?? 0 });
     const received = await waiting;
     const { cpuMicros } = await ask<{ cpuMicros: number }>(server, { type: 'cpu' });
     const deliveries = c.clients * events;
@@ -76,6 +78,8 @@ export async function runNetworkBench(options: { quick: boolean; write: boolean;
   const cases: NetworkCase[] = [
     { label: `Fastify, HTTP/1.1, ${clients} connections`, platform: 'fastify', compression: false, clients, streamsPerSession: 0 },
     { label: `Fastify, HTTP/1.1, ${clients} connections`, platform: 'fastify', compression: true, clients, streamsPerSession: 0 },
+    { label: `Fastify, HTTP/1.1, ${clients} connections, paced (an event every 20 ms)`, platform: 'fastify', compression: false, clients, streamsPerSession: 0, intervalMs: 20 },
+    { label: `Fastify, HTTP/1.1, ${clients} connections, paced (an event every 20 ms)`, platform: 'fastify', compression: true, clients, streamsPerSession: 0, intervalMs: 20 },
     { label: 'Fastify, HTTP/1.1, 100 connections', platform: 'fastify', compression: false, clients: 100, streamsPerSession: 0 },
     { label: 'Fastify, HTTP/1.1, 100 connections', platform: 'fastify', compression: true, clients: 100, streamsPerSession: 0 },
     { label: `Express, HTTP/1.1, ${clients} connections`, platform: 'express', compression: false, clients, streamsPerSession: 0 },
@@ -100,7 +104,7 @@ export async function runNetworkBench(options: { quick: boolean; write: boolean;
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' / ');
   const table = [
     `Produced by \`npm run bench\`${options.quick ? ' --quick' : ''} (network part) on ${new Date().toISOString().slice(0, 10)}: ${events} events of ` +
-      `${Buffer.byteLength(tickPayload(0))}-byte JSON (bench/network/tick.ts), one per event-loop turn, broadcast to every client; ` +
+      `${Buffer.byteLength(tickPayload(0))}-byte JSON (bench/network/tick.ts), one per event-loop turn (a burst) unless paced, broadcast to every client; ` +
       `median of ${options.runs} run(s); load average at the end ${load} (the machine is shared). Bytes per delivery count the ` +
       'response body as it came off the socket (the HTTP/1.1 chunk framing and the HTTP/2 frame headers included).',
     '',

@@ -28,7 +28,7 @@ export const fastifyH2: Platform = {
   scheme: 'https',
   createAdapter: () => {
     const { key, cert } = testCertificate();
-    return new FastifyAdapter({ http2: true, https: { key, cert, allowHTTP1: true } } as ConstructorParameters<typeof FastifyAdapter>[0]);
+    return new FastifyAdapter({ http2: true, https: { key, cert, allowHTTP1: true } });
   },
 };
 
