@@ -3,7 +3,8 @@ import { SseModule } from '../../lib/index.js';
 import { express, useApp, type Platform, type TestApp } from '../support/app.js';
 import { describeChromium, launchChromium } from '../support/browser.js';
 import { fastifyH2, removeTestCertificate } from '../support/http2.js';
-import { NetworkController, pageStreams, pageUntil, recordResponses } from '../support/network-page.js';
+import { NetworkController } from '../support/network.controller.js';
+import { pageStreams, pageUntil, recordResponses } from '../support/page-streams.js';
 import { until } from '../support/wait.js';
 
 // A real Chromium against the two ways a browser reaches an origin: HTTP/2

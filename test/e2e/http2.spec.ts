@@ -1,7 +1,7 @@
 import type { ClientHttp2Session } from 'node:http2';
 import { setTimeout as delay } from 'node:timers/promises';
 import { SseModule } from '../../lib/index.js';
-import { NetworkController } from '../support/network-page.js';
+import { NetworkController } from '../support/network.controller.js';
 import { useApp, useApps } from '../support/app.js';
 import { until, firstOf } from '../support/wait.js';
 import { SseClient } from '../support/sse-client.js';

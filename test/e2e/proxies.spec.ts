@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SseModule } from '../../lib/index.js';
-import { NetworkController } from '../support/network-page.js';
+import { NetworkController } from '../support/network.controller.js';
 import { express, useApps, type TestApp } from '../support/app.js';
 import { caddy, describeProxy, haproxy, nginx, ProxyProcess, type ProxyKind } from '../support/proxies.js';
 import { SseClient, SseClientPool } from '../support/sse-client.js';

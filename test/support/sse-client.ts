@@ -2,6 +2,7 @@ import http from 'node:http';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import { constants, createGunzip } from 'node:zlib';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { SseParser, type EventSourceMessage } from './sse-parser.js';
 
 export type { EventSourceMessage };
@@ -132,7 +133,7 @@ export class SseClient {
       onComment: (comment) => this.push(() => this.comments.push(comment)),
       onRetry: (retry) => (this.retry = retry),
     });
-    response.on('data', (chunk: Buffer | string) => (this.wireBytes += chunk.length));
+    response.on('data', (chunk: Buffer) => (this.wireBytes += chunk.length));
     // Decoded as a browser does, each flushed block at once (Content-Encoding: gzip on compressed streams).
     let body: Readable = response;
     if (headers['content-encoding'] === 'gzip') {
@@ -140,8 +141,9 @@ export class SseClient {
       body.on('error', (error) => (this.decodingError = error));
     }
     this.source = response;
-    body.setEncoding('utf8');
-    body.on('data', (chunk: string) => {
+    const decoder = new StringDecoder('utf8');
+    body.on('data', (bytes: Buffer) => {
+      const chunk = decoder.write(bytes);
       if (!isStream) {
         this.body += chunk;
         return;
