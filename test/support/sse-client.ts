@@ -77,11 +77,7 @@ export class SseClient {
           this.receive(response, response.statusCode ?? 0, response.headers, () => response.complete, options, resolveEnded);
           resolve();
         });
-        request.on('error', (error) => {
-          if (this.status === 0) reject(error);
-          this.push(() => (this.ended = true));
-          resolveEnded();
-        });
+        request.on('error', (error) => this.failed(error, reject, resolveEnded));
       });
       request.end(options.body);
     });
@@ -99,14 +95,17 @@ export class SseClient {
           this.receive(stream, Number(headers[':status']), plain, () => stream.readableEnded, options, resolveEnded);
           resolve();
         });
-        stream.on('error', (error) => {
-          if (this.status === 0) reject(error);
-          this.push(() => (this.ended = true));
-          resolveEnded();
-        });
+        stream.on('error', (error) => this.failed(error, reject, resolveEnded));
       });
       stream.end(options.body);
     });
+  }
+
+  /** A request that failed: before its head, the open fails; after it, the stream has ended. */
+  private failed(error: Error, reject: (error: Error) => void, resolveEnded: () => void): void {
+    if (this.status === 0) reject(error);
+    this.push(() => (this.ended = true));
+    resolveEnded();
   }
 
   /** Reads a response body (either HTTP version): decodes gzip, parses the stream, records the end. */
