@@ -52,7 +52,8 @@ interface LoadResult {
   loaderBusy: number;
 }
 
-function startChild(file: string, args: string[], execArgv: string[]): Promise<{ child: ChildProcess; port: number }> {
+/** Forks a bench child process and resolves once it reports ready (with its port, if it serves one). */
+export function startChild(file: string, args: string[], execArgv: string[]): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(here(file), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${file} ${args.join(' ')} did not start`)), 60_000);
@@ -64,7 +65,8 @@ function startChild(file: string, args: string[], execArgv: string[]): Promise<{
   });
 }
 
-function stopped(child: ChildProcess): Promise<void> {
+/** Resolves once `child` has exited (killed after 10 s). */
+export function stopped(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

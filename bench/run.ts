@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
@@ -18,6 +18,7 @@ import { summarize } from './summary.js';
 import { unavailable } from './availability.js';
 import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
+import { runNetworkBench } from './network/run-network.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -64,6 +65,12 @@ function machineFacts(): string {
     `- Node ${process.version}; load average at start (1/5/15 min): ${load}`,
     `- Date: ${new Date().toISOString()}`,
   ].join('\n');
+}
+
+// --network-only: only the network part (compression, HTTP/2 fan-out); --no-network: only the matrix.
+if (flag('network-only')) {
+  await runNetworkBench({ quick, write, runs, clients: option('clients') ? Number(option('clients')) : undefined });
+  process.exit(0);
 }
 
 const started = Date.now();
@@ -113,4 +120,5 @@ if (write) {
   writeFileSync(repoFile('results.json'), JSON.stringify({ command, facts, results }, null, 1));
   console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
 }
+if (!flag('no-network')) await runNetworkBench({ quick, write, runs });
 process.exit(0);

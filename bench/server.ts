@@ -6,6 +6,7 @@
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
+import { memory } from './process-memory.js';
 import { serve } from './ipc.js';
 import { makePayload } from './payload.js';
 import type { StartSubject } from './subjects/subject.js';
@@ -25,14 +26,6 @@ if (profiler) {
   profiler.connect();
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
-}
-
-function memory(): { rss: number; heapUsed: number } {
-  // Two passes: the first may only schedule finalizers.
-  globalThis.gc?.();
-  globalThis.gc?.();
-  const { rss, heapUsed } = process.memoryUsage();
-  return { rss, heapUsed };
 }
 
 /**

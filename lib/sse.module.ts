@@ -19,6 +19,7 @@ import { SseMemoryHistory } from './history/sse-memory-history.js';
 import { SseConnectionFactory } from './http/sse-connection.factory.js';
 import { SseConnectionInterceptor } from './http/sse-connection.interceptor.js';
 import { SseContextPipe } from './http/sse-context.pipe.js';
+import { SseHttp2Sessions } from './http/sse-http2-sessions.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
 import { MemoryTransport } from './transports/memory.transport.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
@@ -46,6 +47,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SseConnectionLimits,
     SseConnectionInterceptor,
     SseContextPipe,
+    SseHttp2Sessions,
     SseClientIds,
     SseConnectionMonitor,
     SseBufferBudget,
@@ -75,7 +77,10 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
   exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher, SseLocalDelivery],
 })
 export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
-  constructor(private readonly registry: SseConnectionRegistry) {
+  constructor(
+    private readonly registry: SseConnectionRegistry,
+    private readonly http2Sessions: SseHttp2Sessions,
+  ) {
     super();
   }
 
@@ -89,9 +94,13 @@ export class SseModule extends SseConfigurableModule implements BeforeApplicatio
     return { ...super.forRootAsync(options), global: true };
   }
 
-  /** Sends `sse.close` to every open stream before Nest closes the HTTP server. */
+  /**
+   * Sends `sse.close` to every open stream before Nest closes the HTTP server,
+   * then GOAWAY to every HTTP/2 session, so that none keeps the server open.
+   */
   beforeApplicationShutdown(): void {
     this.registry.closeAll('shutdown');
+    this.http2Sessions.closeAll();
   }
 
   /** Ends `SseHub.events$` once the application is down. */

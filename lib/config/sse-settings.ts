@@ -136,6 +136,7 @@ const OPTION_CHECKS = {
   maxTotalBufferedBytes: assertPositiveInteger,
   stallTimeout: assertTimerPeriod,
   directWrites: assertBoolean,
+  compression: assertBoolean,
   transport: assertTransport,
   metrics: assertMetrics,
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
@@ -191,6 +192,8 @@ export class SseSettings {
   readonly maxEventBytes: number | undefined;
   /** HTTP/1.1 chunks may go straight to the socket (see `Http1Channel`). */
   readonly directWrites: boolean;
+  /** Gzip streams whose request accepts it, unless the route says otherwise. */
+  readonly compression: boolean;
   /** The transport the options name; undefined = this instance alone. */
   readonly transport: SseTransport | undefined;
   /** OpenTelemetry metrics; by default on when `@opentelemetry/api` loads. */
@@ -215,6 +218,7 @@ export class SseSettings {
     this.maxTotalBufferedBytes = opts.maxTotalBufferedBytes ?? DEFAULT_MAX_TOTAL_BUFFERED_BYTES;
     this.stallTimeout = opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS;
     this.directWrites = opts.directWrites ?? true;
+    this.compression = opts.compression ?? false;
     this.transport = opts.transport;
     this.metrics = opts.metrics ?? { mode: 'auto', meterProvider: undefined, byName: false };
   }

@@ -5,7 +5,7 @@ import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseConnectionInterceptor } from '../http/sse-connection.interceptor.js';
 import { connectionOf } from '../http/connection-binding.js';
 import { assertIdentifier } from '../addressing/identifiers.js';
-import { assertMilliseconds, assertScope } from '../config/value-checks.js';
+import { assertBoolean, assertMilliseconds, assertScope } from '../config/value-checks.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
@@ -33,6 +33,7 @@ function validateOptions(options: SseConnectionOptions<never>): void {
   assertIdentifier('name', options.name);
   if (options.scope !== undefined) assertScope(options.scope);
   if (options.retry !== undefined) assertMilliseconds('route retry', options.retry);
+  if (options.compression !== undefined) assertBoolean('route compression', options.compression);
   if (typeof options.group === 'string') assertIdentifier('group', options.group);
   else if (options.group !== undefined && typeof options.group !== 'function') {
     throw new SseInvalidArgumentError(SseMessages.invalidOption('group', 'a string or a function', options.group));

@@ -66,7 +66,10 @@ export class SseConnectionFactory {
    * registration, the handler does not run); it gives no connection.
    */
   async create(request: object, response: object, options: SseConnectionOptions): Promise<SseClientConnection | undefined> {
-    const exchange = createExchange(request, response, this.settings);
+    const exchange = createExchange(request, response, {
+      directWrites: this.settings.directWrites,
+      compression: options.compression ?? this.settings.compression,
+    });
     // On every answer of such a route, refusals included, so that a cross-origin page can read them.
     if (options.allowAllOrigins) exchange.setHeader('Access-Control-Allow-Origin', '*');
     // First of all: a client stopped for good gets 204, which ends a browser's EventSource.

@@ -24,3 +24,22 @@ export function hasBody(request: SseIncomingRequest): boolean {
   const length = request.header('content-length');
   return (length !== undefined && length !== '0') || request.header('transfer-encoding') !== undefined;
 }
+
+/**
+ * True when the request's `Accept-Encoding` allows gzip (RFC 9110 §12.5.3):
+ * `gzip` (or `x-gzip`) with a quality above 0, else `*` with one; a `gzip;q=0`
+ * refuses it even beside `*`. No header: false (a stream is compressed only
+ * for a client that asks).
+ */
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  if (acceptEncoding === undefined) return false;
+  let wildcard = false;
+  for (const coding of acceptEncoding.split(',')) {
+    const [name, ...params] = coding.split(';').map((part) => part.trim().toLowerCase());
+    const quality = params.find((param) => param.startsWith('q='));
+    const accepted = quality === undefined || Number(quality.slice(2)) > 0;
+    if (name === 'gzip' || name === 'x-gzip') return accepted;
+    if (name === '*') wildcard = accepted;
+  }
+  return wildcard;
+}

@@ -64,4 +64,6 @@ export interface SseConnectionOptions<TRequest = any> {
   clientId?: (request: TRequest) => string | undefined;
   /** Sends `Access-Control-Allow-Origin: *`. Default false: configure CORS with `app.enableCors()` instead. */
   allowAllOrigins?: boolean;
+  /** Gzips this route's streams when the request accepts gzip, overriding the module's `compression` (README, "Compression"). */
+  compression?: boolean;
 }

@@ -122,6 +122,15 @@ export interface SseModuleOptions {
    */
   directWrites?: boolean;
   /**
+   * Gzip every stream whose request accepts it (`Accept-Encoding: gzip`):
+   * `Content-Encoding: gzip`, each tick's events compressed once for all their
+   * recipients and flushed at once (browsers decode gzip streams event by
+   * event), so proxies leave the stream alone. A route's `compression` wins.
+   * Worth it for large, repetitive events (JSON dashboards); each event is
+   * compressed on its own, so small ones gain little. Default false.
+   */
+  compression?: boolean;
+  /**
    * OpenTelemetry metrics (README, "Observability"). Default: on whenever
    * `@opentelemetry/api` is installed, through its global meter provider (a
    * no-op until the app registers the SDK), and silently off when it is not.

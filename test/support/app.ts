@@ -13,6 +13,8 @@ import { SseClientPool, type Connected, type SseClient, type SseClientOptions } 
 export interface Platform {
   name: string;
   createAdapter(): AbstractHttpAdapter;
+  /** `https` for a TLS server (the URL a test gets); default `http`. */
+  scheme?: 'http' | 'https';
 }
 
 export const express: Platform = { name: 'express', createAdapter: () => new ExpressAdapter() };
@@ -38,7 +40,7 @@ type RequestInit = { method?: string; headers?: Record<string, string>; body?: u
 /** A real Nest app listening on loopback, and real clients of it. */
 export interface TestApp {
   app: INestApplication;
-  /** Base URL, `http://127.0.0.1:<port>`. */
+  /** Base URL, `http://127.0.0.1:<port>` (`https://` on a TLS platform). */
   url: string;
   /** The app's `SseHub`. */
   hub: SseHub;
@@ -70,7 +72,7 @@ export async function startApp(
   await options.setup?.(app);
   await app.listen(options.port ?? 0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${platform.scheme ?? 'http'}://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
   return {
     app,

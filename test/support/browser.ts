@@ -46,7 +46,27 @@ export const chromiumMissing =
   `no Chromium found (CHROMIUM_PATH=${process.env.CHROMIUM_PATH ?? '(unset)'}, /usr/bin/chromium, ` +
   '`which chromium`); install the Debian package `chromium` or set CHROMIUM_PATH';
 
-/** Launches a headless Chromium from `executablePath`. */
-export function launchChromium(executablePath: string): Promise<Browser> {
-  return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+/** Launches a headless Chromium from `executablePath`, with `extraArgs` (e.g. `--ignore-certificate-errors` for a self-signed TLS server). */
+export function launchChromium(executablePath: string, extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * A describe that needs Chromium: `body` gets its path. Without one it is
+ * skipped with a warning, or fails when `SSE_HUB_REQUIRE_CHROMIUM=1` (CI).
+ */
+export function describeChromium(title: string, body: (chromiumPath: string) => void): void {
+  const path = findChromium();
+  if (path !== undefined) {
+    describe(title, () => body(path));
+  } else if (chromiumRequired) {
+    describe(title, () => {
+      it('has Chromium (SSE_HUB_REQUIRE_CHROMIUM=1)', () => {
+        throw new Error(`nestjs-sse-hub browser suite "${title}": ${chromiumMissing}`);
+      });
+    });
+  } else {
+    console.warn(`SKIPPED browser suite "${title}": ${chromiumMissing}. Set SSE_HUB_REQUIRE_CHROMIUM=1 to fail instead.`);
+    describe.skip(title, () => body(''));
+  }
 }

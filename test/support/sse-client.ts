@@ -1,4 +1,8 @@
 import http from 'node:http';
+import http2, { type ClientHttp2Session } from 'node:http2';
+import { constants, createGunzip } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { SseParser, type EventSourceMessage } from './sse-parser.js';
 
 export type { EventSourceMessage };
@@ -38,70 +42,130 @@ export class SseClient {
   received = 0;
   /** The last event id seen, as a browser keeps it for `Last-Event-ID`. */
   lastEventId: string | undefined;
+  /** Bytes of the body as they came off the wire (compressed ones before decoding). */
+  wireBytes = 0;
+  /** Set when a gzip stream did not decode (a corrupt block, a wrong CRC or length in its trailer). */
+  decodingError: Error | undefined;
   private waiters: Array<() => void> = [];
-  private request!: http.ClientRequest;
-  private response: http.IncomingMessage | undefined;
+  /** Closes the request from the client side. */
+  private cancel: () => void = () => undefined;
+  private source: Readable | undefined;
   private endedPromise!: Promise<void>;
 
   /** Opens the request; resolves once the response head has arrived. */
   static open(url: string, options: SseClientOptions = {}): Promise<SseClient> {
     const client = new SseClient();
-    return client.start(url, options).then(() => client);
+    return client.startHttp1(url, options).then(() => client);
   }
 
-  private start(url: string, options: SseClientOptions): Promise<void> {
+  /** Opens the request as a stream of an HTTP/2 session (many on one session); resolves at the response head. */
+  static overHttp2(session: ClientHttp2Session, path: string, options: SseClientOptions = {}): Promise<SseClient> {
+    const client = new SseClient();
+    return client.startHttp2(session, path, options).then(() => client);
+  }
+
+  private startHttp1(url: string, options: SseClientOptions): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.request = http.request(url, {
+      const request = http.request(url, {
         method: options.method ?? 'GET',
         headers: { accept: 'text/event-stream', ...options.headers },
         agent: false,
       });
+      this.cancel = () => request.destroy();
       this.endedPromise = new Promise((resolveEnded) => {
-        this.request.on('response', (response) => {
-          this.response = response;
-          this.status = response.statusCode ?? 0;
-          this.headers = response.headers;
-          const isStream = String(response.headers['content-type']).startsWith('text/event-stream');
-          const parser = new SseParser({
-            keepEvents: false,
-            onEvent: (event) =>
-              this.push(() => {
-                this.received++;
-                if (event.id !== undefined) this.lastEventId = event.id;
-                options.onEvent?.(event);
-                if (options.keepEvents !== false || event.event !== undefined) this.events.push(event);
-              }),
-            onComment: (comment) => this.push(() => this.comments.push(comment)),
-            onRetry: (retry) => (this.retry = retry),
-          });
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => {
-            if (!isStream) {
-              this.body += chunk;
-              return;
-            }
-            // Megabyte streams (keepEvents: false) are not kept as text either.
-            if (options.keepEvents !== false) this.raw += chunk;
-            parser.feed(chunk);
-          });
-          const finish = () => {
-            if (this.ended) return;
-            this.push(() => (this.ended = true));
-            resolveEnded();
-          };
-          response.on('end', finish);
-          response.on('close', finish);
-          response.on('error', finish);
+        request.on('response', (response) => {
+          this.receive(response, response.statusCode ?? 0, response.headers, () => response.complete, options, resolveEnded);
           resolve();
         });
-        this.request.on('error', (error) => {
-          if (this.status === 0) reject(error);
-          this.push(() => (this.ended = true));
-          resolveEnded();
-        });
+        request.on('error', (error) => this.failed(error, reject, resolveEnded));
       });
-      this.request.end(options.body);
+      request.end(options.body);
     });
+  }
+
+  private startHttp2(session: ClientHttp2Session, path: string, options: SseClientOptions): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stream = session.request({ ':method': options.method ?? 'GET', ':path': path, accept: 'text/event-stream', ...options.headers });
+      // RST_STREAM for this stream only: the session and its other streams go on.
+      this.cancel = () => stream.close(http2.constants.NGHTTP2_CANCEL);
+      this.endedPromise = new Promise((resolveEnded) => {
+        stream.on('response', (headers) => {
+          // A response head's pseudo-headers (`:status`) are left out: what an HTTP/1.1 client would see.
+          const plain = Object.fromEntries(Object.entries(headers).filter(([name]) => !name.startsWith(':')));
+          this.receive(stream, Number(headers[':status']), plain, () => stream.readableEnded, options, resolveEnded);
+          resolve();
+        });
+        stream.on('error', (error) => this.failed(error, reject, resolveEnded));
+      });
+      stream.end(options.body);
+    });
+  }
+
+  /** A request that failed: before its head, the open fails; after it, the stream has ended. */
+  private failed(error: Error, reject: (error: Error) => void, resolveEnded: () => void): void {
+    if (this.status === 0) reject(error);
+    this.push(() => (this.ended = true));
+    resolveEnded();
+  }
+
+  /** Reads a response body (either HTTP version): decodes gzip, parses the stream, records the end. */
+  private receive(
+    response: Readable,
+    status: number,
+    headers: http.IncomingHttpHeaders,
+    complete: () => boolean,
+    options: SseClientOptions,
+    resolveEnded: () => void,
+  ): void {
+    this.status = status;
+    this.headers = headers;
+    const isStream = String(headers['content-type']).startsWith('text/event-stream');
+    const parser = new SseParser({
+      keepEvents: false,
+      onEvent: (event) =>
+        this.push(() => {
+          this.received++;
+          if (event.id !== undefined) this.lastEventId = event.id;
+          options.onEvent?.(event);
+          if (options.keepEvents !== false || event.event !== undefined) this.events.push(event);
+        }),
+      onComment: (comment) => this.push(() => this.comments.push(comment)),
+      onRetry: (retry) => (this.retry = retry),
+    });
+    response.on('data', (chunk: Buffer) => (this.wireBytes += chunk.length));
+    // Decoded as a browser does, each flushed block at once (Content-Encoding: gzip on compressed streams).
+    let body: Readable = response;
+    if (headers['content-encoding'] === 'gzip') {
+      body = response.pipe(createGunzip({ flush: constants.Z_SYNC_FLUSH }));
+      body.on('error', (error) => (this.decodingError = error));
+    }
+    this.source = response;
+    const decoder = new StringDecoder('utf8');
+    body.on('data', (bytes: Buffer) => {
+      const chunk = decoder.write(bytes);
+      if (!isStream) {
+        this.body += chunk;
+        return;
+      }
+      // Megabyte streams (keepEvents: false) are not kept as text either.
+      if (options.keepEvents !== false) this.raw += chunk;
+      parser.feed(chunk);
+    });
+    const finish = () => {
+      if (this.ended) return;
+      this.push(() => (this.ended = true));
+      resolveEnded();
+    };
+    body.on('end', finish);
+    response.on('close', () => {
+      // A compressed stream that ended whole finishes once its trailer is decoded; a cut one at once.
+      if (body === response || !complete()) {
+        if (body !== response) body.destroy();
+        finish();
+      }
+    });
+    body.on('error', finish);
+    response.on('error', finish);
   }
 
   /**
@@ -180,17 +244,17 @@ export class SseClient {
 
   /** Stops reading: the socket's buffers fill up and the server sees a stalled client. */
   pause(): void {
-    this.response?.pause();
+    this.source?.pause();
   }
 
   /** Reads again after `pause()`. */
   resume(): void {
-    this.response?.resume();
+    this.source?.resume();
   }
 
   /** Closes the connection from the client side. */
   close(): void {
-    this.request.destroy();
+    this.cancel();
   }
 
   private push(record: () => unknown): void {

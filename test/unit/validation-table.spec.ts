@@ -160,6 +160,7 @@ const optionCases: Array<[string, unknown, RegExp]> = [
   ['maxConnectionAge 0', { maxConnectionAge: 0 }, /option maxConnectionAge 0 is invalid: expected an integer of at least 1/],
   ['maxConnectionAge past what a timer holds', { maxConnectionAge: 2 ** 31 }, /option maxConnectionAge 2147483648 is invalid: expected at most/],
   ['maxEventBytes Infinity', { maxEventBytes: Infinity }, /option maxEventBytes Infinity/],
+  ['compression a string', { compression: 'gzip' }, /option compression "gzip" is invalid: expected a boolean/],
 ];
 
 describe('validation table: SseModule.forRoot / forRootAsync options', () => {
@@ -221,6 +222,7 @@ const routeCases: Array<[string, unknown, RegExp]> = [
   ['unknown scope', { name: 'n', scope: 'session' }, /scope "session" is invalid/],
   ['retry negative', { name: 'n', retry: -1 }, /route retry -1 is invalid/],
   ['retry fractional', { name: 'n', retry: 0.5 }, /route retry 0.5/],
+  ['compression a string', { name: 'n', compression: 'gzip' }, /route compression "gzip" is invalid: expected a boolean/],
   ['empty group', { name: 'n', group: '' }, /group "" is invalid/],
   ['group a number', { name: 'n', group: 42 }, /option group 42 is invalid: expected a string or a function/],
   ['clientId a string', { name: 'n', clientId: 'abc' }, /option clientId "abc" is invalid: expected a function/],
