@@ -108,9 +108,9 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   private readonly checkEveryWrite: boolean;
   /** Behind: a write answered "past the high-water mark" and the channel has not drained since. */
   private behind = false;
-  /** How often a backlog drained, and what the stall check saw last (see closeIfStalled). */
-  private drains = 0;
-  private seen = { unsent: 0, drains: 0, stalledSince: undefined as number | undefined };
+  /** What the stall check saw last (see closeIfStalled); fields, not an object: one less per connection. */
+  private sentBytesSeen = 0;
+  private stalledSince: number | undefined;
   // One callback per connection, not one per keep-alive.
   private readonly afterPing = (error?: Error | null) => {
     if (error) this.abort();
@@ -130,8 +130,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.lastEventId = identity.lastEventId;
     this.bufferLimit = settings.maxBufferedBytes;
     this.checkEveryWrite = this.bufferLimit <= exchange.channel.highWaterMark;
-    // 'close' fires when the client goes away, after our own end(), and after an end by anyone else.
-    exchange.onClose(() => this.markClosed());
+    // 'close' fires when the client goes away, after our own end(), and after an end by anyone else
+    // once its last bytes are out; an end by anyone else (an exception filter) is known earlier.
+    const closed = () => this.markClosed();
+    exchange.onClose(closed);
+    exchange.channel.onEnd(closed);
   }
 
   /** Its groups, in join order. */
@@ -211,22 +214,23 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   }
 
   /**
-   * Closes the connection when unsent bytes have waited `timeout` ms without
-   * any draining (called by the monitor every quarter of it). @internal
+   * Closes the connection when it has held unsent bytes and none of them has
+   * reached the client for `timeout` ms (called by the monitor every quarter
+   * of it). A client that reads, however slowly, moves the channel's
+   * `sentBytes` on and is never closed here (`maxBufferedBytes` and the memory
+   * budget bound what it can hold). @internal
    */
   closeIfStalled(now: number, timeout: number): void {
     if (!this.isOpen) return;
-    const unsent = this.exchange.channel.unsentBytes;
-    const seen = this.seen;
-    const progressed = unsent === 0 || unsent < seen.unsent || this.drains !== seen.drains;
-    if (progressed) seen.stalledSince = undefined;
-    else if (seen.stalledSince === undefined) seen.stalledSince = now;
-    else if (now - seen.stalledSince >= timeout) {
+    const channel = this.exchange.channel;
+    const sentBytes = channel.sentBytes;
+    if (channel.unsentBytes === 0 || sentBytes !== this.sentBytesSeen) this.stalledSince = undefined;
+    else if (this.stalledSince === undefined) this.stalledSince = now;
+    else if (now - this.stalledSince >= timeout) {
       this.services.counters.stallDropped();
       return this.abort();
     }
-    seen.unsent = unsent;
-    seen.drains = this.drains;
+    this.sentBytesSeen = sentBytes;
   }
 
   /** Counts this connection against the memory budget until its channel drains. */
@@ -236,7 +240,6 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.behind = true;
     void this.exchange.channel.whenWritable().then(() => {
       this.behind = false;
-      this.drains++;
       this.services.budget.caughtUp(this);
     });
   }
@@ -244,7 +247,16 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   /** Resolves when the client can take more (at once when it can), or the connection closed: paces async iterables. */
   whenWritable(): Promise<void> {
     this.outbox.flush();
-    return this.isOpen ? this.exchange.channel.whenWritable() : Promise.resolve();
+    const channel = this.exchange.channel;
+    if (!this.isOpen || !channel.needsDrain) return Promise.resolve();
+    // Closed while waiting (ended by someone else, dropped): a socket that never drains must not hold the producer.
+    return new Promise((resolve) => {
+      const stopWaiting = this.onClose(resolve);
+      void channel.whenWritable().then(() => {
+        stopWaiting();
+        resolve();
+      });
+    });
   }
 
   /** Writes a keep-alive comment; a write that fails (dead peer) closes the connection at once. */

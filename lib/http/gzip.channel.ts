@@ -39,6 +39,10 @@ export class GzipChannel implements SseResponseChannel {
     return this.inner.unsentBytes;
   }
 
+  get sentBytes(): number {
+    return this.inner.sentBytes;
+  }
+
   get needsDrain(): boolean {
     return this.inner.needsDrain;
   }
@@ -49,6 +53,10 @@ export class GzipChannel implements SseResponseChannel {
 
   get isFinished(): boolean {
     return this.inner.isFinished;
+  }
+
+  onEnd(listener: () => void): void {
+    this.inner.onEnd(listener);
   }
 
   end(chunk?: Buffer): void {

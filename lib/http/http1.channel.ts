@@ -41,50 +41,64 @@ type Wrapped = { __wrapped?: unknown; __original?: unknown };
 const isWrapper = (fn: unknown): boolean =>
   typeof fn === 'function' && ((fn as Wrapped).__wrapped !== undefined || (fn as Wrapped).__original !== undefined);
 
+// Node's own `write` as this module found it.
+const NODE_WRITE = OutgoingMessage.prototype.write;
+
 /**
  * True when something other than Node's own `write` runs for this response:
- * an APM agent or a compression middleware that wrapped it (on the instance
- * or on a prototype, possibly before this module loaded: Node's own lives on
- * `OutgoingMessage.prototype`, so anything on `ServerResponse.prototype` is
- * someone's), or a wrapper carrying shimmer's markers (`__wrapped`,
- * `__original`, as OpenTelemetry and others set). Such a response gets every
- * chunk through `res.write()`, so the wrapper sees each one.
+ * an APM agent or a compression middleware that wrapped it, on the response or
+ * on a prototype (`ServerResponse.prototype`, Express's `app.response`), or on
+ * `OutgoingMessage.prototype` after this module loaded; or a wrapper of
+ * `OutgoingMessage.prototype.write` installed before, if it carries shimmer's
+ * markers (`__wrapped`, `__original`, as OpenTelemetry and others set). Such a
+ * response gets every chunk through `res.write()`, so the wrapper sees each
+ * one. A plain wrapper of `OutgoingMessage.prototype.write` installed before
+ * this module loaded cannot be told from Node's own: `directWrites: false`.
  */
 export function isWriteInstrumented(response: ServerResponse): boolean {
-  const own = OutgoingMessage.prototype.write;
-  return response.write !== own || Object.hasOwn(ServerResponse.prototype, 'write') || isWrapper(own);
+  return response.write !== NODE_WRITE || isWrapper(NODE_WRITE);
 }
 
 /**
- * HTTP/1.1. The first chunk goes through `res.write()` (it carries the head);
- * later ones, where `directSocketOf` allows, straight to the socket, framed
- * once per chunk and shared by its recipients. Why: Express swaps the
- * prototype of every response, which gives each its own hidden class, so
- * Node's `res.write()` runs megamorphic and costs several times a plain
- * node:http write (bench/RESULTS.md); a socket write does not.
- *
- * Before every direct write the response must still own its socket and not
- * have ended (e.g. ended by an exception filter): otherwise bytes would follow
- * the terminating chunk and corrupt the next response on that keep-alive
- * socket. Backpressure is read off the socket either way, so `write`'s answer
- * and `whenWritable()` are true on both paths.
+ * False once someone wrapped `write` on `ServerResponse.prototype` or
+ * `OutgoingMessage.prototype` (an agent that loaded late): one load on one
+ * object, cheap enough for every write. (A load on an Express response is
+ * not: each has a hidden class of its own, so such loads run megamorphic, at
+ * about a microsecond each; see bench/RESULTS.md.)
  */
+const prototypesUnwrapped = (): boolean => ServerResponse.prototype.write === NODE_WRITE;
+
 export class Http1Channel implements SseResponseChannel {
   readonly streamHeaders = { Connection: 'keep-alive' } as const;
+  /** The socket chunks go to directly, until the response ends. */
   private socket: Socket | undefined;
+  /** The response's socket once the stream has started: backpressure and liveness are read off it. */
+  private streamSocket: Socket | undefined;
+  /** Whether the direct path was considered yet (at the first write; never when direct writes are off). */
   private decided: boolean;
+  private ended = false;
+  private endListener: (() => void) | undefined;
+  readonly highWaterMark: number;
 
   constructor(
     private readonly response: ServerResponse,
     directWrites: boolean,
   ) {
-    // Decided at the first write, unless direct writes are off or someone wraps `write`.
-    this.decided = !directWrites || isWriteInstrumented(response);
+    this.decided = !directWrites;
+    this.highWaterMark = response.writableHighWaterMark;
+    // Emitted inside end(), whoever calls it (not once the last byte is out, as 'finish' is), and
+    // once per response: `on`, which costs no wrapper per connection as `once` does.
+    response.on('prefinish', () => {
+      this.ended = true;
+      this.socket = undefined;
+      this.endListener?.();
+    });
   }
 
   prepare(): void {
     const socket = this.response.socket;
     if (!socket) return;
+    this.streamSocket = socket;
     socket.setTimeout(0);
     socket.setNoDelay(true);
     socket.setKeepAlive(true);
@@ -94,8 +108,8 @@ export class Http1Channel implements SseResponseChannel {
     const socket = this.socket;
     if (socket !== undefined) {
       // Anything already waiting means this chunk waits too.
-      if (this.owns(socket)) return socket.write(chunked(chunk, socket.writableLength > 0), callback);
-      // No longer ours: from now on Node decides (a no-op or an error once ended).
+      if (!socket.destroyed && prototypesUnwrapped()) return socket.write(chunked(chunk, socket.writableLength > 0), callback);
+      // Gone, or instrumented since: from now on every chunk goes through res.write().
       this.socket = undefined;
     }
     if (this.response.finished) return false;
@@ -103,27 +117,29 @@ export class Http1Channel implements SseResponseChannel {
     const belowHighWaterMark = this.response.write(queued ? ownBuffer(chunk) : chunk, callback);
     if (!this.decided) {
       this.decided = true;
-      this.socket = directSocketOf(this.response);
+      this.socket = isWriteInstrumented(this.response) ? undefined : directSocketOf(this.response);
     }
     return belowHighWaterMark;
   }
 
-  get highWaterMark(): number {
-    return this.response.writableHighWaterMark;
+  get unsentBytes(): number {
+    // Writing directly, nothing waits in the response itself; otherwise its writableLength is its own buffer plus its socket's.
+    return this.socket !== undefined ? this.socket.writableLength : this.response.writableLength;
   }
 
-  get unsentBytes(): number {
-    // A response's writableLength is its own buffer plus its socket's.
-    return this.response.writableLength;
+  get sentBytes(): number {
+    // Counted on the socket (earlier responses on it included: only its moving on matters).
+    const socket = this.streamSocket;
+    return socket ? socket.bytesWritten - socket.writableLength : 0;
   }
 
   get needsDrain(): boolean {
-    return this.response.writableLength >= this.highWaterMark;
+    return this.unsentBytes >= this.highWaterMark;
   }
 
   whenWritable(): Promise<void> {
-    const socket = this.response.socket;
-    if (!this.needsDrain || !socket || this.isFinished) return Promise.resolve();
+    const socket = this.streamSocket;
+    if (!socket || this.isFinished || !this.needsDrain) return Promise.resolve();
     // The socket's drain, not the response's: direct writes never arm the latter.
     return new Promise((resolve) => {
       const done = () => {
@@ -137,7 +153,14 @@ export class Http1Channel implements SseResponseChannel {
   }
 
   get isFinished(): boolean {
-    return this.response.finished || this.response.destroyed;
+    const socket = this.streamSocket;
+    // Once streaming: the end is known by its 'prefinish', and a response is destroyed with its socket,
+    // the cheap one to ask (see prototypesUnwrapped).
+    return socket !== undefined ? this.ended || socket.destroyed : this.response.finished || this.response.destroyed;
+  }
+
+  onEnd(listener: () => void): void {
+    this.endListener = listener;
   }
 
   end(chunk?: Buffer): void {
@@ -159,10 +182,6 @@ export class Http1Channel implements SseResponseChannel {
 
   destroy(): void {
     this.response.destroy();
-  }
-
-  private owns(socket: Socket): boolean {
-    return !this.response.finished && this.response.socket === socket && !socket.destroyed;
   }
 }
 

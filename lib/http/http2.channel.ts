@@ -10,6 +10,8 @@ import type { SseResponseChannel } from './sse-response-channel.js';
  */
 export class Http2Channel implements SseResponseChannel {
   readonly streamHeaders = {} as const;
+  /** Bytes handed to the stream; what it still holds is not sent yet. */
+  private written = 0;
 
   constructor(private readonly response: Http2ServerResponse) {}
 
@@ -20,6 +22,7 @@ export class Http2Channel implements SseResponseChannel {
 
   write(chunk: Buffer, callback?: (error?: Error | null) => void): boolean {
     if (this.isFinished) return false;
+    this.written += chunk.length;
     // A chunk that will wait gets memory of its own (see own-buffer.ts).
     return this.response.write(this.response.stream.writableLength > 0 ? ownBuffer(chunk) : chunk, callback);
   }
@@ -30,6 +33,10 @@ export class Http2Channel implements SseResponseChannel {
 
   get unsentBytes(): number {
     return this.response.stream.writableLength;
+  }
+
+  get sentBytes(): number {
+    return this.written - this.response.stream.writableLength;
   }
 
   get needsDrain(): boolean {
@@ -55,9 +62,15 @@ export class Http2Channel implements SseResponseChannel {
     return this.response.writableEnded || stream.destroyed || stream.closed;
   }
 
+  onEnd(listener: () => void): void {
+    // Node's compatibility API tells nothing at end(): only once the stream has
+    // sent everything. Until then a write sees isFinished and lets go.
+    this.response.once('finish', listener);
+  }
+
   end(chunk?: Buffer): void {
     if (this.isFinished) return;
-    if (chunk !== undefined) this.response.write(chunk);
+    if (chunk !== undefined) this.write(chunk);
     this.response.end();
   }
 

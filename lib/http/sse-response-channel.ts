@@ -18,12 +18,21 @@ export interface SseResponseChannel {
   readonly highWaterMark: number;
   /** Bytes written but not yet handed to the kernel. */
   readonly unsentBytes: number;
+  /** Bytes handed to the kernel so far (a running count that moves on whenever the client reads). */
+  readonly sentBytes: number;
   /** True while more writes would pile up in memory (past the high-water mark). */
   readonly needsDrain: boolean;
   /** Resolves once the unsent bytes have drained, or the response closed. */
   whenWritable(): Promise<void>;
   /** True once the response can take no more bytes from us: ended (by anyone), destroyed, or its socket moved on. */
   readonly isFinished: boolean;
+  /**
+   * Sets what runs once the response has ended, by us or by anyone else (an
+   * exception filter, a timeout interceptor), as soon as it is known: on
+   * HTTP/1.1 at the `end()` call, even while bytes still wait for the client.
+   * One listener (the connection's).
+   */
+  onEnd(listener: () => void): void;
   /** Ends the response (after a last chunk, if given). */
   end(chunk?: Buffer): void;
   /**

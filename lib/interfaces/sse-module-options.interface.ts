@@ -106,9 +106,10 @@ export interface SseModuleOptions {
   maxTotalBufferedBytes?: number;
   /**
    * Milliseconds a connection may hold unsent bytes without any of them
-   * draining before it is closed (counted in `stats().stalledDisconnects`):
+   * reaching its client before it is closed (counted in `stats().stalledDisconnects`):
    * a client that stopped reading, or a peer that vanished while events were
-   * flowing. Checked every quarter of it, so a stall is found within 1.5× the
+   * flowing. A client that reads, however slowly, is never closed for it.
+   * Checked every quarter of it, so a stall is found within 1.5× the
    * timeout. Default 60000; 0 turns it off. It cannot see a peer that vanished
    * while only keep-alives flowed and the kernel still takes them (see README).
    */
@@ -117,8 +118,10 @@ export interface SseModuleOptions {
    * HTTP/1.1 only: write a stream's chunks straight to its socket once its head
    * is out (the bytes `res.write()` would send, at a fraction of its cost on
    * Express). Default true. A response whose `write` someone wrapped (an APM
-   * agent, a compression middleware) always goes through `res.write()`; set
-   * false to force that path everywhere.
+   * agent, a compression middleware; on a prototype also while the stream is
+   * open) goes through `res.write()` from then on. Set false to force that path everywhere:
+   * needed for a plain wrapper of `OutgoingMessage.prototype.write` installed
+   * before this library loaded, which cannot be told from Node's own.
    */
   directWrites?: boolean;
   /**
