@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { hasBaseline } from './baseline.js';
 import type { SubjectSpec } from './subjects/index.js';
 
 function redisAnswers(): Promise<boolean> {
@@ -19,6 +20,7 @@ function redisAnswers(): Promise<boolean> {
 
 /** Why a subject cannot be measured on this tree and machine, or undefined when it can. */
 export async function unavailable(subject: SubjectSpec): Promise<string | undefined> {
+  if (subject.needs === 'baseline' && !hasBaseline()) return 'no baseline: run with --baseline <git-rev>';
   if (subject.needs === 'fastify-platform') {
     try {
       import.meta.resolve('@nestjs/platform-fastify');

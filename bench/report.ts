@@ -2,8 +2,10 @@
 import type { SummaryRow } from './summary.js';
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const thousands = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
-const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
+/** A count with thousands separators, or – when not measured. */
+export const thousands = (value: number) => (Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : '–');
+/** A ratio as `1.23×`, or – when not measured. */
+export const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : '–');
 
 export function markdownTables(rows: SummaryRow[]): string {
   const lines: string[] = [];

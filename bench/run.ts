@@ -1,11 +1,13 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--baseline <git-rev>]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
  * figure is the median over the runs and each ratio is taken against
  * node:http of the same run. A full run (not --quick) rewrites the generated
  * part of bench/RESULTS.md, bench/results.svg and bench/results.json.
+ * `--baseline <git-rev>` also measures that revision's lib/ (the "(baseline)"
+ * subjects, bench/baseline.ts) and adds a table of after ÷ before.
  */
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -19,6 +21,7 @@ import { unavailable } from './availability.js';
 import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 import { runNetworkBench } from './network/run-network.js';
+import { baselineTable, buildBaseline } from './baseline.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -32,6 +35,9 @@ const runs = Number(option('runs') ?? (quick ? 1 : 3));
 const write = flag('write') || !quick;
 const wanted = (list: string | undefined) => (list ? new Set(list.split(',')) : undefined);
 const subjectKeys = wanted(option('subjects'));
+const baselineRev = option('baseline');
+// Compiled before the subjects are chosen: the baseline subjects need it.
+const baseline = baselineRev ? buildBaseline(baselineRev) : undefined;
 const scenarioKeys = wanted(option('scenarios'));
 // The yardstick is always measured: every ratio needs it. Subjects whose platform or
 // transport this tree does not have yet are skipped, and said so.
@@ -97,7 +103,8 @@ for (const scenario of scenarios) {
 }
 
 const rows = summarize(results, subjects, scenarios);
-const tables = `${markdownTables(rows)}\n${targetsTable(rows, results)}`;
+const comparison = baseline ? `\n${baselineTable(results, subjects, scenarios, baseline)}\n` : '';
+const tables = `${markdownTables(rows)}\n${targetsTable(rows, results)}${comparison}`;
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 console.log(`\n${tables}\n(${minutes} min)`);
 

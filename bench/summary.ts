@@ -30,7 +30,8 @@ export interface SummaryRow {
   notes: string[];
 }
 
-function ratios(own: RunResult[], yardstick: RunResult[], pick: (r: RunResult) => number): number[] {
+/** For each run of `own`, its value ÷ that of `yardstick` in the same run. */
+export function ratios(own: RunResult[], yardstick: RunResult[], pick: (r: RunResult) => number): number[] {
   return own.map((result) => {
     const base = yardstick.find((y) => y.run === result.run);
     return base ? pick(result) / pick(base) : NaN;

@@ -88,6 +88,7 @@ class RecordingChannel implements SseResponseChannel {
   ended = false;
   readonly highWaterMark = 16384;
   readonly unsentBytes = 0;
+  readonly sentBytes = 0;
   readonly needsDrain = false;
   prepare(): void {}
   write(chunk: Buffer): boolean {
@@ -100,6 +101,7 @@ class RecordingChannel implements SseResponseChannel {
   get isFinished(): boolean {
     return this.ended;
   }
+  onEnd(): void {}
   end(chunk?: Buffer): void {
     if (chunk) this.written.push(chunk);
     this.ended = true;
