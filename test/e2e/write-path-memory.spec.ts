@@ -76,13 +76,13 @@ describe.each(platforms)('write path: memory ($name)', (platform) => {
     const READERS = 3;
     const EVENT_BYTES = 16 * KB;
     const ROUND_BYTES = 256 * KB;
-    /** The default history (1,000 events) of the name, full of these events. */
-    const HISTORY_BYTES = 1000 * EVENT_BYTES;
+    /** What the history may keep of these events, in all topics together (its `maxBytes`). */
+    const HISTORY_BYTES = 16 * MB;
     let t: TestApp;
     beforeAll(async () => {
       t = await startApp(platform, {
         // The per-connection limit is far above what each is sent: only the budget can drop anyone.
-        imports: [SseModule.forRoot({ keepAlive: 0, maxTotalBufferedBytes: BUDGET, maxBufferedBytes: 32 * MB, stallTimeout: 0 })],
+        imports: [SseModule.forRoot({ keepAlive: 0, history: { maxBytes: HISTORY_BYTES }, maxTotalBufferedBytes: BUDGET, maxBufferedBytes: 32 * MB, stallTimeout: 0 })],
         controllers: [MemoryController],
       });
     });
@@ -135,7 +135,7 @@ describe.each(platforms)('write path: memory ($name)', (platform) => {
         expect({ received: state.next, broken: state.broken, ended: client.ended }).toEqual({ received: readerEvents, broken: '', ended: false });
       }
       // Beyond the kernel each stalled client holds 2 MB: 200 MB without the budget, which allows 64 MB
-      // (besides the history's 1,000 frames, shared with the queues, what one round encodes, and the
+      // (besides the history's frames, shared with the queues, what one round encodes, and the
       // paused clients' own read buffers, in this process too).
       expect(peak).toBeLessThan(BUDGET + HISTORY_BYTES + 32 * MB);
       // Enough of them dropped to fit: counted with 1 MB each beyond the kernel, in case it took more than measured.
