@@ -215,6 +215,8 @@ describe('SseClientConnection', () => {
     await tick();
     expect(paced).toBe(false);
     channel.drain();
+    await tick();
+    expect(paced).toBe(true);
     await waiting;
 
     channel.writable = false;
@@ -225,8 +227,9 @@ describe('SseClientConnection', () => {
     await tick();
     expect(released).toBe(false);
     channel.endedByOthers(); // never drains
-    await stuck;
+    await tick();
     expect(released).toBe(true);
+    await stuck;
   });
 
   it('fail() sends sse.error with the message only and ends', async () => {
