@@ -16,6 +16,8 @@ interface Registration {
   /** What a remote `@SseContext()` learns of it: `<connected at ms>SEP<'=' last event id, or ''>`. */
   readonly details: string;
   closed: boolean;
+  /** A claim is on its way: a renewal must not send a second one, which would replace the first (see renew). */
+  claiming: boolean;
 }
 
 const HEARTBEAT_BATCH = 500;
@@ -56,7 +58,7 @@ export class RedisPresence {
   /** Claims a connection that just opened (a later claim of its client id anywhere wins). */
   register(connection: SseTransportConnection): void {
     const lastEventId = connection.lastEventId === undefined ? '' : `=${connection.lastEventId}`;
-    const registration: Registration = { token: undefined, details: `${connection.connectedAt.getTime()}\x1f${lastEventId}`, closed: false };
+    const registration: Registration = { token: undefined, details: `${connection.connectedAt.getTime()}\x1f${lastEventId}`, closed: false, claiming: false };
     this.registrations.set(connection, registration);
     this.claim(connection, registration);
   }
@@ -120,6 +122,10 @@ export class RedisPresence {
   }
 
   private claim(connection: SseTransportConnection, registration: Registration): void {
+    // Two claims of one connection would race: the second takes the client id from the first, and
+    // the connection is closed as replaced by itself. A slow answer (a loaded Redis) is waited for.
+    if (registration.claiming) return;
+    registration.claiming = true;
     const { name, clientId } = connection;
     const groups = groupsArg(connection);
     const claimed = this.batcher
@@ -142,7 +148,7 @@ export class RedisPresence {
         }
       });
     // A claim that failed (Redis away) is sent again by the next renewal.
-    this.background(claimed);
+    this.background(claimed.finally(() => (registration.claiming = false)));
   }
 
   /** One name's presence changes in one script call. */
