@@ -86,7 +86,8 @@ describe.each(platforms)('delivery: slow clients ($name)', (platform) => {
     stalled.resume();
     await stalled.end();
     expect(growthMb).toBeLessThan(20);
-  });
+    // 51,200 sends and 100 MB read over loopback: about 10 s on a quiet 2-core machine, several times that under load.
+  }, 180_000);
 
   it('does not take a long replay (20 MB, far above maxBufferedBytes) for slowness', async () => {
     const big = await apps.start({ imports: [SseModule.forRoot({ history: { size: 20_000 } })], controllers: [FeedController] });
