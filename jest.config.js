@@ -14,4 +14,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 30000,
+  // Suites run in a worker process, restarted between files once its heap passes this: a process
+  // that has run every suite holds well over a gigabyte (ESM module registries are not let go), and
+  // the memory suites then spend minutes in full collections of what earlier suites left.
+  workerIdleMemoryLimit: '800MB',
 };

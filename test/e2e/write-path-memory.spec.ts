@@ -64,8 +64,10 @@ describe.each(platforms)('write path: memory ($name)', (platform) => {
 
       // It was held (the measure sees it: half the 64 MB at least, even if the load outlasted the TTL) ...
       expect(loaded).toBeGreaterThan(32 * MB);
-      // ... and it is gone: within a few MB of the baseline.
-      expect(after).toBeLessThan(3 * MB);
+      // ... and it is gone: within a few MB of the baseline. What stays is bounded by maxTopics, not by the
+      // names sent to: where each forgotten topic ended (10,000 of them by default, some 250 B each), so
+      // that a client coming back to one is told of its gap.
+      expect(after).toBeLessThan(4 * MB);
     }, 120_000);
   });
 
