@@ -16,6 +16,8 @@ interface Registration {
   /** What a remote `@SseContext()` learns of it: `<connected at ms>SEP<'=' last event id, or ''>`. */
   readonly details: string;
   closed: boolean;
+  /** A claim is on its way: a renewal must not claim again (a second claim would replace the first). */
+  claiming: boolean;
 }
 
 const HEARTBEAT_BATCH = 500;
@@ -56,7 +58,7 @@ export class RedisPresence {
   /** Claims a connection that just opened (a later claim of its client id anywhere wins). */
   register(connection: SseTransportConnection): void {
     const lastEventId = connection.lastEventId === undefined ? '' : `=${connection.lastEventId}`;
-    const registration: Registration = { token: undefined, details: `${connection.connectedAt.getTime()}\x1f${lastEventId}`, closed: false };
+    const registration: Registration = { token: undefined, details: `${connection.connectedAt.getTime()}\x1f${lastEventId}`, closed: false, claiming: false };
     this.registrations.set(connection, registration);
     this.claim(connection, registration);
   }
@@ -104,8 +106,10 @@ export class RedisPresence {
   /** Renews every connection's presence (after a reconnect too: a Redis restarted empty learns them again). */
   renew(): void {
     for (const [connection, registration] of this.registrations) {
-      if (registration.token === undefined) this.claim(connection, registration);
-      else {
+      if (registration.token === undefined) {
+        // Unanswered so far: claimed again only once that claim failed (Redis away), never beside it.
+        if (!registration.claiming) this.claim(connection, registration);
+      } else {
         const renewal = this.batcher.add<[string, string]>(connection.name, { kind: 'renew', connection, token: registration.token, details: registration.details });
         this.background(renewal.then(([status]) => status === 'lost' && !registration.closed && connection.end('replaced')));
       }
@@ -122,6 +126,7 @@ export class RedisPresence {
   private claim(connection: SseTransportConnection, registration: Registration): void {
     const { name, clientId } = connection;
     const groups = groupsArg(connection);
+    registration.claiming = true;
     const claimed = this.batcher
       .add<[string, string]>(name, { kind: 'claim', connection, token: registration.token ?? '', details: registration.details })
       .then(([status, token]) => {
@@ -142,7 +147,7 @@ export class RedisPresence {
         }
       });
     // A claim that failed (Redis away) is sent again by the next renewal.
-    this.background(claimed);
+    this.background(claimed.finally(() => (registration.claiming = false)));
   }
 
   /** One name's presence changes in one script call. */
