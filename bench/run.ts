@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--scale-out-only | --no-scale-out] [--baseline <git-rev>]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--scale-out-only [--scale-out publisher-single,publisher-cluster,storm,private] | --no-scale-out] [--baseline <git-rev>]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
@@ -79,7 +79,9 @@ function machineFacts(): string {
 
 const command = args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 if (flag('scale-out-only')) {
-  await runScaleOutBench({ quick, write, facts: machineFacts(), command });
+  const parts = wanted(option('scale-out'));
+  // A part alone is a try-out: it does not rewrite RESULTS.md unless asked (--write).
+  await runScaleOutBench({ quick, write: parts ? flag('write') : write, facts: machineFacts(), command, parts });
   process.exit(0);
 }
 

@@ -54,16 +54,17 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
     fleet = await ScaleFleet.start({ redis: redis.connection, keyPrefix: `sse-bench:${runId}:`, names }, sizes.instances);
     const ports = fleet.ports;
     await fleet.connect(
+      // Every name has clients on every instance: each send is read by each of them.
       Array.from({ length: sizes.clients }, (_, i) => {
         const name = names[i % names.length];
-        return { port: ports[i % ports.length], path: `/sse/${name}?id=c${i}`, key: name };
+        return { port: ports[Math.floor(i / names.length) % ports.length], path: `/sse/${name}?id=c${i}`, key: name };
       }),
     );
     const burstPlan: SendPlan = { kind: 'names', names, users: 0, total: sizes.burst, window: sizes.window, rate: 0 };
     // Warm-up: the same burst, unmeasured, so that every process is measured JIT-compiled.
     await fleet.expect(burstPlan);
-    await fleet.publish(burstPlan);
-    await fleet.received(10_000);
+    const warmSends = await fleet.publish(burstPlan);
+    const warm = await fleet.received(10_000);
 
     await fleet.expect(burstPlan);
     await fleet.mark();
@@ -80,6 +81,10 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
 
     const sends = Math.max(1, burst.sends);
     const problems = [burstClients, pacedClients].filter((c) => !c.complete).length;
+    const warmNote =
+      warm.lost + warm.duplicates + warmSends.errors
+        ? `warm-up: ${warmSends.errors} sends rejected (${warmSends.errorSample || 'none'}), ${warm.lost} events lost, ${warm.duplicates} duplicated (${warm.anomalies.join(', ')})`
+        : '';
     return {
       redis: redis.label,
       masters,
@@ -93,7 +98,13 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
       publisherMicrosPerSend: burst.cpuMicrosPerSend,
       clientsMicrosPerSend: burstClients.cpuMicros / sends,
       fanOut: sizes.clients / sizes.names,
-      note: problems ? `${problems} phase(s) stalled` : burst.errors + paced.errors ? `${burst.errors + paced.errors} send errors (${burst.errorSample || paced.errorSample})` : '',
+      note: [
+        problems ? `${problems} phase(s) stalled` : '',
+        burst.errors + paced.errors ? `${burst.errors + paced.errors} send errors (${burst.errorSample || paced.errorSample})` : '',
+        warmNote,
+      ]
+        .filter(Boolean)
+        .join('; '),
     };
   } finally {
     await fleet?.stop();

@@ -37,18 +37,20 @@ export interface StormResult {
 export async function runStorm(masters: number, sizes: StormSizes, runId: string): Promise<StormResult> {
   const redis = await startRedis(masters);
   const names = Array.from({ length: sizes.names }, (_, i) => `s${i}`);
+  const instanceOf = (client: number) => Math.floor(client / sizes.names) % sizes.instances;
   let fleet: ScaleFleet | undefined;
   try {
     fleet = await ScaleFleet.start({ redis: redis.connection, keyPrefix: `sse-bench:${runId}:`, names }, sizes.instances);
     const ports = fleet.ports;
     await fleet.connect(
+      // Every name has clients on every instance.
       Array.from({ length: sizes.clients }, (_, i) => {
         const name = names[i % names.length];
-        return { port: ports[i % ports.length], path: `/sse/${name}?id=c${i}`, key: name };
+        return { port: ports[instanceOf(i)], path: `/sse/${name}?id=c${i}`, key: name };
       }),
     );
     const victim = sizes.instances - 1;
-    const affected = Array.from({ length: sizes.clients }, (_, i) => i % ports.length).filter((p) => p === victim).length;
+    const affected = Array.from({ length: sizes.clients }, (_, i) => instanceOf(i)).filter((index) => index === victim).length;
     const plan: SendPlan = { kind: 'names', names, users: 0, total: sizes.rate * sizes.seconds, window: 1_000, rate: sizes.rate };
     await fleet.expect(plan);
     const publishing = fleet.publish(plan);

@@ -18,6 +18,7 @@ export interface ClientSpec {
 }
 
 const REPLACED = Buffer.from('"reason":"replaced"');
+const GAP = Buffer.from('event: sse.gap');
 
 let specs: ClientSpec[] = [];
 let ports: number[] = [];
@@ -33,7 +34,14 @@ let badStatus = 0;
 let errors = 0;
 let errorSample = '';
 let replaced = 0;
+/** `sse.gap` events: the server said it could not replay everything a client missed. */
+let gaps = 0;
 let closing = false;
+/** The first few events out of place in this phase (`client: expected → got`), to tell a loss from a reordering. */
+let anomalies: string[] = [];
+const noteAnomaly = (index: number, seq: number) => {
+  if (anomalies.length < 8) anomalies.push(`${specs[index].path} ${next[index]}→${seq}`);
+};
 
 // Counting, for one measured phase.
 let expected = new Int32Array(0);
@@ -62,9 +70,13 @@ const sink: WireSink = {
     const index = readerIndex.get(reader)!;
     if (seq < next[index]) {
       duplicates++;
+      noteAnomaly(index, seq);
       return;
     }
-    if (seq > next[index]) skipped += seq - next[index];
+    if (seq > next[index]) {
+      skipped += seq - next[index];
+      noteAnomaly(index, seq);
+    }
     next[index] = seq + 1;
     if (countsTowardExpected(index, seq)) inPlace++;
     if (latencyCount < latencies.length) latencies[latencyCount++] = readTime - emitted;
@@ -95,6 +107,7 @@ function open(index: number, port: number, lastEventId: string | undefined): Pro
     socket.on('data', (data: Buffer) => {
       readTime = nowMicros();
       if (data.includes(REPLACED)) replaced++;
+      if (data.includes(GAP)) gaps++;
       reader.feed(data);
       if (!headed && heads + badStatus > 0) {
         headed = true;
@@ -181,6 +194,10 @@ serve(async (request) => {
       }
       latencies = new Float64Array(expectedTotal - inPlace);
       latencyCount = 0;
+      // Per phase: what went wrong in this one.
+      skipped = 0;
+      duplicates = 0;
+      anomalies = [];
       cpuAtExpect = process.cpuUsage();
       return {};
     }
@@ -207,12 +224,14 @@ serve(async (request) => {
         lost: skipped + lost,
         duplicates,
         replaced,
+        gaps,
         reconnects,
         recovered,
         recoveryMs: killedAt > 0 && lastRecovery > 0 ? (lastRecovery - killedAt) / 1000 : NaN,
         errors,
         errorSample,
         cpuMicros: cpu.user + cpu.system,
+        anomalies,
       };
     }
     case 'close':

@@ -34,6 +34,8 @@ export interface ClientsResult {
   lost: number;
   duplicates: number;
   replaced: number;
+  /** `sse.gap` events received (the server could not replay all a client missed). */
+  gaps: number;
   reconnects: number;
   recovered: number;
   recoveryMs: number;
@@ -41,6 +43,8 @@ export interface ClientsResult {
   errorSample: string;
   /** CPU the clients process used since `expect`. */
   cpuMicros: number;
+  /** The first few events out of place (`path expected→got`). */
+  anomalies: string[];
 }
 
 /** One instance's CPU and Redis reads since the last mark. */

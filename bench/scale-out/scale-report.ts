@@ -23,7 +23,7 @@ function throughputTable(results: ScaleOutResults): string[] {
     '### Publisher-only worker against two instances',
     '',
     s
-      ? `${s.clients.toLocaleString('en-US')} clients over ${s.names} names (${s.clients / s.names} clients a name, half on each of ${s.instances} instances); ` +
+      ? `${s.clients.toLocaleString('en-US')} clients over ${s.names} names (${Math.round(s.clients / s.names)} clients a name, spread over ${s.instances} instances); ` +
         `a burst of ${s.burst.toLocaleString('en-US')} sends of 100-byte frames, each to one name, at most ${s.window.toLocaleString('en-US')} in flight (after an equal unmeasured warm-up); ` +
         `then ${s.pacedRate.toLocaleString('en-US')} sends/s for ${s.pacedSeconds} s (paced). CPU per send: each process's CPU time during the burst ÷ sends; Redis from \`INFO cpu\` (used_cpu_sys + used_cpu_user) of every master, before and after.`
       : 'not run',
@@ -44,9 +44,9 @@ function stormTable(results: ScaleOutResults): string[] {
       `${r.sizes.killAfterMs / 1000} s in, one instance is killed (SIGKILL). Its clients reconnect at once to the other two with \`Last-Event-ID\`. ` +
       'Caught up: the first live event (emitted after the reconnect) arrived with every earlier one in place.',
     '',
-    '| clients of the killed instance | reconnects | caught up | time from kill to the last caught up | events lost | events duplicated | sends/s held | |',
-    '|---:|---:|---:|---:|---:|---:|---:|---|',
-    `| ${r.affected} | ${r.clients.reconnects} | ${r.clients.recovered} | ${int(r.clients.recoveryMs)} ms | ${r.clients.lost} | ${r.clients.duplicates} | ${int(r.publisher.sendsPerSecond)} |${r.note ? ` ${r.note}` : ''}`,
+    '| clients of the killed instance | reconnects | caught up | time from kill to the last caught up | events lost | events duplicated | `sse.gap` | sends/s held | |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    `| ${r.affected} | ${r.clients.reconnects} | ${r.clients.recovered} | ${int(r.clients.recoveryMs)} ms | ${r.clients.lost} | ${r.clients.duplicates} | ${r.clients.gaps} | ${int(r.publisher.sendsPerSecond)} |${r.note ? ` ${r.note}` : ''}`,
   ];
 }
 
