@@ -41,6 +41,9 @@ export interface ThroughputResult {
   instancesMicrosPerSend: number;
   publisherMicrosPerSend: number;
   clientsMicrosPerSend: number;
+  /** Instances' RSS and heap per connection (after a full collection, before any send). */
+  rssPerConnection: number;
+  heapPerConnection: number;
   /** Deliveries (events written to clients) per send. */
   fanOut: number;
   note: string;
@@ -53,6 +56,7 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
   try {
     fleet = await ScaleFleet.start({ redis: redis.connection, keyPrefix: `sse-bench:${runId}:`, names }, sizes.instances);
     const ports = fleet.ports;
+    const idle = await fleet.memory();
     await fleet.connect(
       // Every name has clients on every instance: each send is read by each of them.
       Array.from({ length: sizes.clients }, (_, i) => {
@@ -60,6 +64,7 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
         return { port: ports[Math.floor(i / names.length) % ports.length], path: `/sse/${name}?id=c${i}`, key: name };
       }),
     );
+    const connected = await fleet.memory();
     const burstPlan: SendPlan = { kind: 'names', names, users: 0, total: sizes.burst, window: sizes.window, rate: 0 };
     // Warm-up: the same burst, unmeasured, so that every process is measured JIT-compiled.
     await fleet.expect(burstPlan);
@@ -98,6 +103,8 @@ export async function runThroughput(masters: number, sizes: ThroughputSizes, run
       publisherMicrosPerSend: burst.cpuMicrosPerSend,
       clientsMicrosPerSend: burstClients.cpuMicros / sends,
       fanOut: sizes.clients / sizes.names,
+      rssPerConnection: (connected.rss - idle.rss) / sizes.clients,
+      heapPerConnection: (connected.heapUsed - idle.heapUsed) / sizes.clients,
       note: [
         problems ? `${problems} phase(s) stalled` : '',
         burst.errors + paced.errors ? `${burst.errors + paced.errors} send errors (${burst.errorSample || paced.errorSample})` : '',

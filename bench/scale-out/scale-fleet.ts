@@ -99,6 +99,12 @@ export class ScaleFleet {
     }
   }
 
+  /** RSS and heap of every live instance, summed, after a full collection. */
+  async memory(): Promise<{ rss: number; heapUsed: number }> {
+    const each = await Promise.all(this.live().map((instance) => ask<{ rss: number; heapUsed: number }>(instance.child, { type: 'memory' })));
+    return each.reduce((sum, m) => ({ rss: sum.rss + m.rss, heapUsed: sum.heapUsed + m.heapUsed }), { rss: 0, heapUsed: 0 });
+  }
+
   /** Marks the start of a measurement on every live instance (CPU, reads). */
   async mark(): Promise<void> {
     await Promise.all(this.live().map((instance) => ask(instance.child, { type: 'mark' })));

@@ -15,7 +15,8 @@ function throughputTable(results: ScaleOutResults): string[] {
     return (
       `| ${r.redis} | ${int(r.burst.sendsPerSecond)} | ${int(r.burst.sendsPerSecond * r.fanOut)} | ${fixed(r.burstClients.p50Ms)} / ${fixed(r.burstClients.p99Ms)} | ` +
       `${fixed(r.pacedClients.p50Ms, 2)} / ${fixed(r.pacedClients.p99Ms, 2)} | ${fixed(r.redisMicrosPerSend)} | ${fixed(r.publisherMicrosPerSend)} | ` +
-      `${fixed(r.instancesMicrosPerSend)} | ${fixed(r.clientsMicrosPerSend)} | ${fixed(total)} | ${r.burstClients.lost + r.pacedClients.lost} / ${r.burstClients.duplicates + r.pacedClients.duplicates} |${r.note ? ` ${r.note}` : ''}`
+      `${fixed(r.instancesMicrosPerSend)} | ${fixed(r.instancesMicrosPerSend / r.fanOut, 2)} | ${fixed(r.clientsMicrosPerSend)} | ${fixed(total)} | ` +
+      `${fixed(r.rssPerConnection / 1024)} / ${fixed(r.heapPerConnection / 1024)} | ${r.burstClients.lost + r.pacedClients.lost} / ${r.burstClients.duplicates + r.pacedClients.duplicates} |${r.note ? ` ${r.note}` : ''}`
     );
   });
   const s = results.throughput[0]?.sizes;
@@ -28,8 +29,8 @@ function throughputTable(results: ScaleOutResults): string[] {
         `then ${s.pacedRate.toLocaleString('en-US')} sends/s for ${s.pacedSeconds} s (paced). CPU per send: each process's CPU time during the burst ÷ sends; Redis from \`INFO cpu\` (used_cpu_sys + used_cpu_user) of every master, before and after.`
       : 'not run',
     '',
-    '| Redis | sends/s | deliveries/s | burst p50 / p99 ms | paced p50 / p99 ms | Redis µs/send | publisher µs/send | instances µs/send | clients µs/send | all µs/send | lost / dup | |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| Redis | sends/s | deliveries/s | burst p50 / p99 ms | paced p50 / p99 ms | Redis µs/send | publisher µs/send | instances µs/send | instances µs/delivery | clients µs/send | all µs/send | RSS / heap KB per connection | lost / dup | |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows,
   ];
 }
