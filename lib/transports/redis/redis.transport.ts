@@ -425,8 +425,8 @@ export class RedisTransport implements SseTransport {
         const answeredAt = Date.now();
         // Redis read its clock between askedAt and answeredAt. Measured against askedAt, a late answer
         // (a busy event loop) can only loosen deadlines, by at most the round trip, never tighten them:
-        // against answeredAt, a 500 ms stall refused batches Redis took in 500 ms. A round trip of half
-        // the timeout or more says too little: the previous measure stays.
+        // against answeredAt, a stall of the event loop counted as skew and refused batches Redis took
+        // in time. A round trip of half the timeout or more says too little: the previous measure stays.
         if (answeredAt - askedAt >= this.settings.commandTimeout / 2) return;
         this.clockSkew = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - askedAt;
       }),
