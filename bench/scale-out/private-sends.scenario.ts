@@ -8,6 +8,7 @@ import { startRedis } from './scale-redis.js';
 import { ScaleFleet, type ClientsResult, type InstanceUsage, type PublisherResult } from './scale-fleet.js';
 import type { SendPlan } from './scale-plan.js';
 
+/** Sizes of the scenario (`quick`: fewer sends). */
 export interface PrivateSizes {
   instances: number;
   users: number;
@@ -15,9 +16,12 @@ export interface PrivateSizes {
   window: number;
 }
 
+/** The sizes of issue 16: 3 instances, 3,000 users, 30,000 sends each to one user. */
 export const PRIVATE_SIZES: PrivateSizes = { instances: 3, users: 3_000, sends: 30_000, window: 2_000 };
+/** A try-out (`--quick`). */
 export const PRIVATE_QUICK: PrivateSizes = { ...PRIVATE_SIZES, sends: 9_000 };
 
+/** What one run measured. */
 export interface PrivateResult {
   redis: string;
   sizes: PrivateSizes;
@@ -28,6 +32,7 @@ export interface PrivateResult {
   note: string;
 }
 
+/** Runs the scenario on a Redis of its own (`masters` 1: one server) and tears everything down. */
 export async function runPrivateSends(masters: number, sizes: PrivateSizes, runId: string): Promise<PrivateResult> {
   const redis = await startRedis(masters);
   const name = 'private';

@@ -24,7 +24,9 @@ export interface ThroughputSizes {
   pacedSeconds: number;
 }
 
+/** Sizes of a full run: the whole scale-out part stays within a few minutes on 2 cores. */
 export const THROUGHPUT_SIZES: ThroughputSizes = { instances: 2, clients: 1_000, names: 30, burst: 30_000, window: 2_000, pacedRate: 2_000, pacedSeconds: 3 };
+/** A try-out (`--quick`). */
 export const THROUGHPUT_QUICK: ThroughputSizes = { ...THROUGHPUT_SIZES, burst: 6_000, pacedSeconds: 1 };
 
 /** What one run on one Redis layout measured. */
@@ -49,6 +51,7 @@ export interface ThroughputResult {
   note: string;
 }
 
+/** Runs the scenario on a Redis of its own (`masters` 1: one server, else a Cluster) and tears everything down. */
 export async function runThroughput(masters: number, sizes: ThroughputSizes, runId: string): Promise<ThroughputResult> {
   const redis = await startRedis(masters);
   const names = Array.from({ length: sizes.names }, (_, i) => `t${i}`);

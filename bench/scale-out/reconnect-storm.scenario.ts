@@ -10,6 +10,7 @@ import { startRedis } from './scale-redis.js';
 import { ScaleFleet, type ClientsResult, type PublisherResult } from './scale-fleet.js';
 import type { SendPlan } from './scale-plan.js';
 
+/** Sizes of the scenario. */
 export interface StormSizes {
   instances: number;
   clients: number;
@@ -21,9 +22,12 @@ export interface StormSizes {
   killAfterMs: number;
 }
 
+/** Sizes of a full run. */
 export const STORM_SIZES: StormSizes = { instances: 3, clients: 1_500, names: 15, rate: 1_000, seconds: 8, killAfterMs: 3_000 };
+/** A try-out (`--quick`). */
 export const STORM_QUICK: StormSizes = { ...STORM_SIZES, clients: 600, seconds: 4, killAfterMs: 1_500 };
 
+/** What one run measured. */
 export interface StormResult {
   redis: string;
   sizes: StormSizes;
@@ -34,6 +38,7 @@ export interface StormResult {
   note: string;
 }
 
+/** Runs the scenario on a Redis of its own and tears everything down (the killed instance included). */
 export async function runStorm(masters: number, sizes: StormSizes, runId: string): Promise<StormResult> {
   const redis = await startRedis(masters);
   const names = Array.from({ length: sizes.names }, (_, i) => `s${i}`);

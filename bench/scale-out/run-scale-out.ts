@@ -30,6 +30,7 @@ const errorText = (error: unknown) => (error instanceof Error ? error.message : 
 /** The parts of the scale-out bench, as `--scale-out <list>` names them. */
 export const SCALE_OUT_PARTS = ['publisher-single', 'publisher-cluster', 'storm', 'private'] as const;
 
+/** Runs the scale-out scenarios, prints the report and (with `write`) writes it to bench/RESULTS.md. */
 export async function runScaleOutBench(options: {
   quick: boolean;
   write: boolean;

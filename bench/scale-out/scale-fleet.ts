@@ -60,6 +60,7 @@ const numbersBack = <T extends object>(answer: T): T => {
   return answer;
 };
 
+/** The instances, the publisher and the clients of one measurement, started together and stopped together. */
 export class ScaleFleet {
   private clientPlan: PlannedClient[] = [];
   private readonly dead = new Set<ChildProcess>();

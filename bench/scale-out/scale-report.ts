@@ -113,6 +113,7 @@ function bindingNote(results: ScaleOutResults): string[] {
   return ['### Where this 2-core machine binds', '', ...lines];
 }
 
+/** The whole report: machine facts and load, targets, where the CPU went, one table per scenario, failures. */
 export function scaleOutReport(results: ScaleOutResults, failures: string[], command: string): string {
   return [
     `Produced by \`${command}\` in ${fixed(results.minutes)} min; every process (Redis servers, instances, publisher, clients) on this one machine, over loopback.`,
