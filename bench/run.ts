@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--baseline <git-rev>]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--scale-out-only [--scale-out publisher-single,publisher-cluster,storm,private] | --no-scale-out] [--baseline <git-rev>]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
@@ -8,6 +8,9 @@
  * part of bench/RESULTS.md, bench/results.svg and bench/results.json.
  * `--baseline <git-rev>` also measures that revision's lib/ (the "(baseline)"
  * subjects, bench/baseline.ts) and adds a table of after ÷ before.
+ * The scale-out part (bench/scale-out: several instance processes, a
+ * publisher-only worker, its own Redis and Redis Cluster) runs last;
+ * `--scale-out-only` runs just that, `--no-scale-out` leaves it out.
  */
 import os from 'node:os';
 import { execSync } from 'node:child_process';
@@ -22,6 +25,7 @@ import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 import { runNetworkBench } from './network/run-network.js';
 import { baselineTable, buildBaseline } from './baseline.js';
+import { runScaleOutBench } from './scale-out/run-scale-out.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -73,6 +77,14 @@ function machineFacts(): string {
   ].join('\n');
 }
 
+const command = args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
+if (flag('scale-out-only')) {
+  const parts = wanted(option('scale-out'));
+  // A part alone is a try-out: it does not rewrite RESULTS.md unless asked (--write).
+  await runScaleOutBench({ quick, write: parts ? flag('write') : write, facts: machineFacts(), command, parts });
+  process.exit(0);
+}
+
 // --network-only: only the network part (compression, HTTP/2 fan-out); --no-network: only the matrix.
 if (flag('network-only')) {
   await runNetworkBench({ quick, write, runs, clients: option('clients') ? Number(option('clients')) : undefined });
@@ -81,7 +93,6 @@ if (flag('network-only')) {
 
 const started = Date.now();
 const facts = machineFacts();
-const command = args.length ? `npm run bench -- ${args.join(' ')}` : 'npm run bench';
 console.log(`bench: ${subjects.map((s) => s.key).join(', ')} × ${scenarios.map((s) => s.key).join(', ')} × ${runs} run(s)`);
 
 const results: RunResult[] = [];
@@ -128,4 +139,5 @@ if (write) {
   console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
 }
 if (!flag('no-network')) await runNetworkBench({ quick, write, runs });
+if (!flag('no-scale-out')) await runScaleOutBench({ quick, write, facts: machineFacts(), command });
 process.exit(0);

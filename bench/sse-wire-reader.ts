@@ -16,6 +16,7 @@ const COLON = 58;
 const ZERO = 48;
 const D = 100;
 const A = 97;
+const I = 105;
 
 /** What a reader reports to whoever counts events. */
 export interface WireSink {
@@ -32,6 +33,11 @@ export class SseWireReader {
   expectedSeq = 0;
   received = 0;
   outOfOrder = 0;
+  /** Read `id:` lines too (off by default: a string per event). */
+  trackIds = false;
+  /** The id of the last event dispatched, when `trackIds` (what a reconnect sends as `Last-Event-ID`). */
+  lastEventId: string | undefined;
+  private pendingId: string | undefined;
   private state: State = 'head';
   private headText = '';
   private sizeText = '';
@@ -147,6 +153,9 @@ export class SseWireReader {
           this.pendingSeq = seq;
           this.pendingEmitted = emitted;
         }
+      } else if (this.trackIds && newline - line > 3 && buffer[line] === I && buffer[line + 1] === D && buffer[line + 2] === COLON) {
+        const from = buffer[line + 3] === SPACE ? line + 4 : line + 3;
+        this.pendingId = buffer.toString('latin1', from, buffer[newline - 1] === CR ? newline - 1 : newline);
       }
       line = newline + 1;
     }
@@ -159,6 +168,8 @@ export class SseWireReader {
     if (seq !== this.expectedSeq) this.outOfOrder++;
     this.expectedSeq = seq + 1;
     this.received++;
+    if (this.pendingId !== undefined) this.lastEventId = this.pendingId;
+    this.pendingId = undefined;
     this.sink.event(this, seq, this.pendingEmitted);
   }
 }

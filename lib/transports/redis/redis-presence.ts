@@ -16,7 +16,7 @@ interface Registration {
   /** What a remote `@SseContext()` learns of it: `<connected at ms>SEP<'=' last event id, or ''>`. */
   readonly details: string;
   closed: boolean;
-  /** A claim is on its way: a renewal must not send a second one, which would replace the first (see renew). */
+  /** A claim is on its way: a renewal must not claim again (a second claim would replace the first). */
   claiming: boolean;
 }
 
@@ -106,8 +106,10 @@ export class RedisPresence {
   /** Renews every connection's presence (after a reconnect too: a Redis restarted empty learns them again). */
   renew(): void {
     for (const [connection, registration] of this.registrations) {
-      if (registration.token === undefined) this.claim(connection, registration);
-      else {
+      if (registration.token === undefined) {
+        // Unanswered so far: claimed again only once that claim failed (Redis away), never beside it.
+        if (!registration.claiming) this.claim(connection, registration);
+      } else {
         const renewal = this.batcher.add<[string, string]>(connection.name, { kind: 'renew', connection, token: registration.token, details: registration.details });
         this.background(renewal.then(([status]) => status === 'lost' && !registration.closed && connection.end('replaced')));
       }
@@ -122,12 +124,9 @@ export class RedisPresence {
   }
 
   private claim(connection: SseTransportConnection, registration: Registration): void {
-    // Two claims of one connection would race: the second takes the client id from the first, and
-    // the connection is closed as replaced by itself. A slow answer (a loaded Redis) is waited for.
-    if (registration.claiming) return;
-    registration.claiming = true;
     const { name, clientId } = connection;
     const groups = groupsArg(connection);
+    registration.claiming = true;
     const claimed = this.batcher
       .add<[string, string]>(name, { kind: 'claim', connection, token: registration.token ?? '', details: registration.details })
       .then(([status, token]) => {

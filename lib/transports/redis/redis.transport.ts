@@ -354,7 +354,7 @@ export class RedisTransport implements SseTransport {
     }
   }
 
-  /** Redis's clock minus ours, measured at every renewal (deadlines are on Redis's clock). */
+  /** Redis's clock minus ours (at most a round trip too high), measured at every renewal (deadlines are on Redis's clock). */
   private clockSkew = 0;
 
   /** Runs a QUERY on one name's shard. */
@@ -419,9 +419,16 @@ export class RedisTransport implements SseTransport {
     if (this.stopped || !link?.isReady) return;
     this.presence?.renew();
     this.background(this.publishSummary());
+    const askedAt = Date.now();
     this.background(
       link.command((client) => client.time(), 'TIME').then(([seconds, micros]) => {
-        this.clockSkew = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - Date.now();
+        const answeredAt = Date.now();
+        // Redis read its clock between askedAt and answeredAt. Measured against askedAt, a late answer
+        // (a busy event loop) can only loosen deadlines, by at most the round trip, never tighten them:
+        // against answeredAt, a stall of the event loop counted as skew and refused batches Redis took
+        // in time. A round trip of half the timeout or more says too little: the previous measure stays.
+        if (answeredAt - askedAt >= this.settings.commandTimeout / 2) return;
+        this.clockSkew = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - askedAt;
       }),
     );
   }
