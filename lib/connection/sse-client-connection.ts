@@ -17,7 +17,7 @@ import type { SseCloseOptions, SseEvent, SseJoinOptions } from '../interfaces/ss
 import { identifierList } from '../addressing/sse-target.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { mayReconnect } from '../config/value-checks.js';
-import type { SseTransportConnection } from '../interfaces/sse-transport.interface.js';
+import type { SsePreparedEvents, SseTransportConnection } from '../interfaces/sse-transport.interface.js';
 
 export type { SseCloseReason };
 
@@ -108,6 +108,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   private readonly checkEveryWrite: boolean;
   /** Behind: a write answered "past the high-water mark" and the channel has not drained since. */
   private behind = false;
+  /** After a replay read apart from the live feed: which live events it already wrote (see writeLive). */
+  private replayCovers: ((order: string) => boolean) | undefined;
   /** What the stall check saw last (see closeIfStalled); fields, not an object: one less per connection. */
   private sentBytesSeen = 0;
   private stalledSince: number | undefined;
@@ -183,6 +185,21 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.outbox.push(frame);
     this.services.counters.bytesWritten(frame.length);
     return true;
+  }
+
+  /**
+   * Writes a live send. Right after a replay read apart from the live feed
+   * (Redis), skips the events the replay already wrote, until the feed has
+   * passed them. @internal
+   */
+  writeLive(events: SsePreparedEvents): boolean {
+    const covers = this.replayCovers;
+    const { orders } = events;
+    if (covers === undefined || orders === undefined) return this.write(events.frame);
+    if (!covers(orders[orders.length - 1])) this.replayCovers = undefined;
+    if (!covers(orders[0])) return this.write(events.frame);
+    for (let i = 0; i < orders.length; i++) if (!covers(orders[i])) this.write(events.frames[i]);
+    return this.isOpen;
   }
 
   /** Writes the frames of one tick (the outbox calls this). @internal */
@@ -349,6 +366,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
    * its own lost events it needed, then every missed event still held. @internal
    */
   resume(replay: SseReplay, lastEventId: string): void {
+    this.replayCovers = replay.covers;
     const { lostTopics, oldestAvailableId } = replay;
     if (lostTopics.length > 0) this.write(encodeProtocolFrame('sse.gap', { lastEventId, oldestAvailableId, topics: lostTopics }));
     this.writeReplay(replay.frames);

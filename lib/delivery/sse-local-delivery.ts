@@ -49,8 +49,7 @@ export class SseLocalDelivery implements SseLocalConnections, SseConnectionHooks
   deliver(target: SseTransportTarget, events: SsePreparedEvents): number {
     // Recorded before any live write (see SseHistory's contract).
     this.record(target, events);
-    const { frame } = events;
-    return this.registry.forEachTarget(target, (connection) => connection.write(frame));
+    return this.registry.forEachTarget(target, (connection) => connection.writeLive(events));
   }
 
   /**

@@ -46,6 +46,13 @@ export interface SseReplay {
   readonly oldestAvailableId: string | null;
   /** What it missed that is still held, in send order, each once. */
   readonly frames: readonly Buffer[];
+  /**
+   * True for a live event (by its place in the name's order) that this replay
+   * already covered. Set by a history read apart from the live feed (Redis),
+   * whose feed may bring such an event after the replay was written; the
+   * connection then skips it, so that nothing arrives twice.
+   */
+  readonly covers?: (order: string) => boolean;
 }
 
 /**

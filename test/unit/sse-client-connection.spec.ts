@@ -240,6 +240,26 @@ describe('SseClientConnection', () => {
     expect({ ended: channel.ended, closed: connection.isClosed }).toEqual({ ended: true, closed: true });
   });
 
+  it('after a replay read apart from the live feed, skips the live events the replay already wrote, then writes all', async () => {
+    const { connection, channel } = connect();
+    const frame = (n: number) => Buffer.from(`id: ${n}\ndata: ${n}\n\n`);
+    const send = (...numbers: number[]) => ({
+      ids: numbers.map(String),
+      frames: numbers.map(frame),
+      frame: Buffer.concat(numbers.map(frame)),
+      orders: numbers.map((n) => `1-${n}`),
+    });
+    connection.open();
+    // The replay wrote 2 and 3 (read up to 1-3); the feed, behind, brings 2 and 3 again, then 4.
+    connection.resume({ lostTopics: [], oldestAvailableId: '2', frames: [frame(2), frame(3)], covers: (order) => Number(order.slice(2)) <= 3 }, '1');
+    connection.writeLive(send(2));
+    connection.writeLive(send(3, 4));
+    connection.writeLive(send(5));
+    await tick();
+    const data = channel.text.split('\n').filter((line) => line.startsWith('data: ') && !line.includes('{'));
+    expect(data).toEqual(['data: 2', 'data: 3', 'data: 4', 'data: 5']);
+  });
+
   it('discard() drops a pending connection without a byte, so the framework can answer with an error status', () => {
     const { connection, channel, heads, calls } = connect();
     connection.discard();

@@ -18,9 +18,15 @@ interface NameFeed {
   readonly topics: Map<string, number>;
   /** Order id of the last send handed on: a send heard on two topics' channels goes on once. */
   last: string | undefined;
-  /** Live records held back while a catch-up reads the streams. */
+  /** Live records held back while a catch-up reads the streams (and until one succeeds). */
   held: RedisRecord[] | undefined;
+  /** Where a catch-up that could not read the streams started: the next one starts there again. */
+  missedAfter: string | undefined;
+  catchingUp: boolean;
 }
+
+/** How soon a catch-up that could not read the streams (Redis not back yet, or slow) is tried again. */
+const CATCH_UP_RETRY_MS = 250;
 
 /**
  * Live sends, read only for what this instance serves: it subscribes (sharded
@@ -34,6 +40,8 @@ export class RedisFeed {
   private readonly names = new Map<string, NameFeed>();
   /** What this instance has read from its subscriptions: messages and their bytes. */
   readonly received = { messages: 0, bytes: 0 };
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly subscriber: Redis | Cluster,
@@ -50,7 +58,7 @@ export class RedisFeed {
   /** Subscribes this instance to a topic of `name` (counted); resolves once Redis confirmed it. */
   async subscribe(name: string, topic: string): Promise<void> {
     let feed = this.names.get(name);
-    if (!feed) this.names.set(name, (feed = { topics: new Map(), last: undefined, held: undefined }));
+    if (!feed) this.names.set(name, (feed = { topics: new Map(), last: undefined, held: undefined, missedAfter: undefined, catchingUp: false }));
     const refs = feed.topics.get(topic) ?? 0;
     feed.topics.set(topic, refs + 1);
     if (refs === 0) await this.subscriber.ssubscribe(new RedisNameKeys(this.prefix, name).channel(topic));
@@ -101,19 +109,39 @@ export class RedisFeed {
   }
 
   private catchUpAll(): void {
-    for (const [name, feed] of this.names) if (feed.last !== undefined && !feed.held) void this.catchUp(name, feed, feed.last);
+    if (this.stopped) return;
+    for (const [name, feed] of this.names) {
+      const after = feed.missedAfter ?? feed.last;
+      if (after !== undefined && !feed.catchingUp) void this.catchUp(name, feed, after);
+    }
+  }
+
+  /** Stops catching up (the transport disconnects). */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
   }
 
   private async catchUp(name: string, feed: NameFeed, after: string): Promise<void> {
-    feed.held = [];
+    feed.catchingUp = true;
+    feed.held ??= [];
     try {
-      for (const record of await this.handler.since(name, [...feed.topics.keys()], after)) this.handOn(name, feed, record);
-    } catch {
-      // Redis away again: the next resubscription tries again.
-    } finally {
+      const records = await this.handler.since(name, [...feed.topics.keys()], after);
+      feed.missedAfter = undefined;
+      for (const record of records) this.handOn(name, feed, record);
       const held = feed.held;
       feed.held = undefined;
       for (const record of held) this.handOn(name, feed, record);
+    } catch {
+      // The streams could not be read (the command connection not back yet, or too slow): what
+      // is heard live stays held, so that nothing goes on before what was missed, and it is tried again.
+      feed.missedAfter = after;
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        this.catchUpAll();
+      }, CATCH_UP_RETRY_MS);
+    } finally {
+      feed.catchingUp = false;
     }
   }
 }

@@ -90,10 +90,13 @@ export class RedisTopicHistory implements SseHistory {
     }
     const events = [...prepared.events, ...prepared.meanwhile];
     const oldest = prepared.events.reduce<ReplayEvent | undefined>((min, e) => (!min || compareOrders(e.order, min.order) < 0 ? e : min), undefined);
+    // The last place the streams were read up to: the feed may bring those events again, later.
+    const readUpTo = events.reduce<string | undefined>((max, e) => (max === undefined || compareOrders(e.order, max) > 0 ? e.order : max), prepared.position);
     return {
       lostTopics: prepared.lostTopics,
       oldestAvailableId: oldest?.id ?? null,
       frames: framesOf(events, reader, prepared.position),
+      covers: readUpTo === undefined ? undefined : (order) => compareOrders(order, readUpTo) <= 0,
     };
   }
 

@@ -142,6 +142,7 @@ export class RedisTransport implements SseTransport {
       await bounded(link.command((client) => client.del(this.instanceKeys.instance(this.instanceId)), 'DEL'));
     }
     this.stopped = true;
+    this.feed?.stop();
     for (const pending of this.pendingCommands.values()) pending.done();
     link.stop();
     this.local = undefined;
