@@ -55,6 +55,8 @@ export const SseMessages = {
     `${PREFIX} the connection ${show(clientId)} of ${show(name)} is closed.`,
   unsupportedRouteMethod: (where: string, method: string) =>
     `${PREFIX} @SseConnection() on ${where} needs a GET or POST route, found ${method}.`,
+  unknownRouteOption: (where: string, option: string, known: readonly string[]) =>
+    `${PREFIX} @SseConnection() on ${where} has an unknown option ${show(option)}; known options: ${known.join(', ')}.`,
   notARoute: (where: string) => `${PREFIX} @SseConnection() on ${where} needs a route decorator such as @Get().`,
   unsignedClientId: () => `${PREFIX} the client id is not signed, and signing is enabled.`,
   forgedClientId: () => `${PREFIX} the client id's signature is not valid.`,

@@ -99,6 +99,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   /** Set on every write, cleared by the keep-alive sweep: a connection that stays clear gets a ping. */
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
+  /** Made when a handler first asks for `signal` (most connections never do). */
+  private aborter: AbortController | undefined;
   private closeListeners: Array<() => void> = [];
   /** Frames of this tick, written together at its end. */
   private readonly outbox = new SseOutbox(this);
@@ -145,6 +147,15 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   /** Its first group, if any (Pode's single group). */
   get group(): string | undefined {
     return this.currentGroups[0];
+  }
+
+  /** {@inheritDoc SseContext.signal} */
+  get signal(): AbortSignal {
+    if (!this.aborter) {
+      this.aborter = new AbortController();
+      if (this.state === 'closed') this.aborter.abort();
+    }
+    return this.aborter.signal;
   }
 
   get isOpen(): boolean {
@@ -420,6 +431,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     const wasOpen = this.state === 'open';
     this.state = 'closed';
     this.services.budget.caughtUp(this);
+    // No reason: fetch and SDKs then reject with a plain AbortError.
+    this.aborter?.abort();
     if (wasOpen) this.services.hooks.closed(this);
     const listeners = this.closeListeners;
     this.closeListeners = [];

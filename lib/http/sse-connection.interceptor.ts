@@ -11,7 +11,6 @@ import { from, Observable, of, switchMap, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
-import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseLocalDelivery } from '../delivery/sse-local-delivery.js';
 import type { SseClientConnection } from '../connection/sse-client-connection.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
@@ -129,12 +128,12 @@ export class SseConnectionInterceptor implements NestInterceptor {
       connection.discard();
       return;
     }
-    if (connection.isOpen) {
+    // Its work was called off (client gone, stopped): whatever it threw then is the abort
+    // itself, wrapped by fetch or an SDK in errors of their own, and no one's fault.
+    if (connection.isOpen && !connection.signal.aborted) {
       if (!(error instanceof HttpException)) this.logger.error(error instanceof Error ? error.stack : String(error));
       // The message only, never a stack; unknown errors are not described, as Nest does.
       connection.fail(error instanceof HttpException ? error.message : SseMessages.handlerFailed());
-    } else if (!(error instanceof SseConnectionClosedError)) {
-      this.logger.warn(`handler failed after its client left: ${error instanceof Error ? error.message : error}`);
     }
     finish();
   }
