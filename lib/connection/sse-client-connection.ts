@@ -30,6 +30,8 @@ export interface SseConnectionIdentity {
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
+  /** The resumable stream it produces or follows, if any (`sse.open`'s `streamId`, `X-Sse-Stream-Id`). */
+  readonly streamId?: string;
 }
 
 /** How a connection writes, from the route's and the module's options. */
@@ -92,6 +94,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
+  /** The resumable stream it produces or follows, if any. */
+  readonly streamId: string | undefined;
   readonly connectedAt = new Date();
   /** Set by the registry while it walks the members of several groups (each connection once). @internal */
   visitMark = 0;
@@ -130,6 +134,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.clientId = identity.clientId;
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
+    this.streamId = identity.streamId;
     this.bufferLimit = settings.maxBufferedBytes;
     this.checkEveryWrite = this.bufferLimit <= exchange.channel.highWaterMark;
     // 'close' fires when the client goes away, after our own end(), and after an end by anyone else
@@ -178,9 +183,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     };
     if (this.groups.length > 0) headers['X-Sse-Group'] = groupsHeader(this.groups);
     if (this.settings.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
+    if (this.streamId !== undefined) headers['X-Sse-Stream-Id'] = encodeHeaderValue(this.streamId);
     this.exchange.writeHead(headers);
     const opening: Record<string, unknown> = { clientId: this.clientId, name: this.name, group: this.group ?? null, groups: this.groups };
     if (this.user !== undefined) opening.user = this.user;
+    if (this.streamId !== undefined) opening.streamId = this.streamId;
     this.write(encodeProtocolFrame('sse.open', opening, this.settings.retry));
     // Replay and registration happen in this synchronous step (see SseConnectionHooks.opened).
     if (this.isOpen) this.services.hooks.opened(this);
@@ -343,6 +350,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     } else {
       this.finish(closeFrame(reason, this.settings.retry, this.settings.reconnectSpread), isComeBackLater(reason));
     }
+  }
+
+  /** Writes a resumable stream's last frame (made once for every follower) and ends the response. @internal */
+  endWith(lastFrame: Buffer): void {
+    this.finish(lastFrame, false);
   }
 
   /** Sends `sse.error` with a message (never a stack) and ends the response. */

@@ -21,6 +21,8 @@ export interface SseContext<Events extends object = SseEventMap> extends SseConn
    * (On a context found on another instance it is never aborted.)
    */
   readonly signal: AbortSignal;
+  /** The id of the resumable stream this handler produces (`resumable` routes), else undefined. */
+  readonly streamId?: string;
   /**
    * Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed.
    * On a global connection the events get ids and are kept in the name's history
