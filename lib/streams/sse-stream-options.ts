@@ -24,7 +24,7 @@ export function resumableSettings(value: unknown): SseResumableSettings | undefi
     throw new SseInvalidArgumentError(SseMessages.invalidOption('resumable', 'true or { ttl?, id?, maxDuration? }', value));
   }
   const unknown = Object.keys(value).find((key) => !RESUMABLE_KEYS.includes(key));
-  if (unknown !== undefined) throw new SseInvalidArgumentError(SseMessages.invalidOption(`resumable.${unknown}`, 'no such option', unknown));
+  if (unknown !== undefined) throw new SseInvalidArgumentError(SseMessages.invalidOption(`resumable.${unknown}`, 'one of ttl, id, maxDuration', unknown));
   const { ttl, id, maxDuration } = value;
   if (id !== undefined && typeof id !== 'function') throw new SseInvalidArgumentError(SseMessages.invalidOption('resumable.id', 'a function', id));
   return {
