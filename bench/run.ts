@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--baseline <git-rev>]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--streams-only | --no-streams] [--baseline <git-rev>]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
@@ -21,6 +21,7 @@ import { unavailable } from './availability.js';
 import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 import { runNetworkBench } from './network/run-network.js';
+import { runStreamsBench } from './streams/run-streams.js';
 import { baselineTable, buildBaseline } from './baseline.js';
 
 const args = process.argv.slice(2);
@@ -71,6 +72,12 @@ function machineFacts(): string {
     `- Node ${process.version}; load average at start (1/5/15 min): ${load}`,
     `- Date: ${new Date().toISOString()}`,
   ].join('\n');
+}
+
+// --streams-only: only the resumable-streams part (recording overhead); --no-streams skips it.
+if (flag('streams-only')) {
+  await runStreamsBench({ quick, write, runs });
+  process.exit(0);
 }
 
 // --network-only: only the network part (compression, HTTP/2 fan-out); --no-network: only the matrix.
@@ -128,4 +135,5 @@ if (write) {
   console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
 }
 if (!flag('no-network')) await runNetworkBench({ quick, write, runs });
+if (!flag('no-streams')) await runStreamsBench({ quick, write, runs });
 process.exit(0);
