@@ -3,6 +3,7 @@ import { SseSettings } from '../config/sse-settings.js';
 import { SseStopTokens } from '../connection/sse-stop-tokens.js';
 import { encodeProtocolFrame } from '../delivery/sse-frame.encoder.js';
 import { SseMessages } from '../sse.messages.js';
+import { SseTransportError } from '../errors/sse-transport.error.js';
 import { STREAM_REPLAY_BATCH_BYTES } from '../sse.constants.js';
 import { SSE_TRANSPORT } from '../transports/sse-transport.token.js';
 import { SseMemoryStreams } from './sse-memory-streams.js';
@@ -49,7 +50,9 @@ export class SseStreams {
     if (this.draining) throw new ServiceUnavailableException(SseMessages.shuttingDown());
     const { name } = connection;
     const streamId = connection.streamId!;
-    if (!(await this.store.create(name, streamId, resumable.ttl))) throw new ConflictException(SseMessages.streamIdTaken(name, streamId));
+    if (!(await unlessUnreachable(this.store.create(name, streamId, resumable.ttl)))) {
+      throw new ConflictException(SseMessages.streamIdTaken(name, streamId));
+    }
     const producer = new SseStreamProducer(
       connection,
       { maxDuration: resumable.maxDuration, maxRecordedBytes: this.settings.maxRecordedBytes, maxEventBytes: this.settings.maxEventBytes },
@@ -77,14 +80,14 @@ export class SseStreams {
       if (replaying) lastFrame = frame;
       else connection.endWith(frame);
     };
-    const following = await this.store.follow(name, streamId, {
+    const following = await unlessUnreachable(this.store.follow(name, streamId, {
       frames: (frames) => {
         if (replaying) waiting.push(...frames);
         else for (const frame of frames) connection.write(frame);
       },
       finished,
       lost: () => finished(this.lostFrame(name)),
-    });
+    }));
     if (!following) throw new NotFoundException(SseMessages.unknownStream(name));
     connection.onClose(() => following.unfollow());
     lastFrame ??= following.finished ?? (following.lost ? this.lostFrame(name) : undefined);
@@ -160,6 +163,16 @@ async function replay(connection: SseClientConnection, frames: readonly Buffer[]
       await connection.whenWritable();
     }
     list = waiting.splice(0);
+  }
+}
+
+/** A store that cannot be asked right now (Redis away): 503, as for `@SseContext()`, rather than a 500. */
+async function unlessUnreachable<T>(asked: Promise<T>): Promise<T> {
+  try {
+    return await asked;
+  } catch (error) {
+    if (error instanceof SseTransportError) throw new ServiceUnavailableException(error.message);
+    throw error;
   }
 }
 

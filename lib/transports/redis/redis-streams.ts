@@ -170,7 +170,9 @@ export class RedisStreams implements SseStreamStore {
     };
     try {
       // Subscribed first, then read: a frame is either in what is read or heard after.
-      await channel.subscribed;
+      await channel.subscribed.catch((error: unknown) => {
+        throw new SseTransportError(SseMessages.transportFailed(String((error as Error)?.message ?? error)));
+      });
       const items = (await this.requireLink().command((client) => client.lrangeBuffer(keys.recording(streamId), 0, -1), 'LRANGE')) as Buffer[];
       if (items.length === 0) {
         unfollow();
