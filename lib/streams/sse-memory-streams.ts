@@ -9,9 +9,6 @@ interface Recording {
   readonly listeners: Set<SseStreamListener>;
 }
 
-/** How often, at most, expired recordings are swept (ms); between sweeps a lookup checks the one it finds. */
-const SWEEP_EVERY_MS = 1000;
-
 /**
  * The recordings of this instance's resumable streams, in memory (the store
  * used when the transport offers none). Frames are the very buffers written
@@ -19,10 +16,8 @@ const SWEEP_EVERY_MS = 1000;
  */
 export class SseMemoryStreams implements SseStreamStore {
   private readonly recordings = new Map<string, Recording>();
-  private sweptAt = 0;
 
   async create(name: string, streamId: string, ttlMs: number): Promise<boolean> {
-    this.sweep();
     const key = keyOf(name, streamId);
     if (this.live(key)) return false;
     this.recordings.set(key, { frames: [], finished: undefined, ttl: ttlMs, expiresAt: Infinity, listeners: new Set() });
@@ -37,10 +32,15 @@ export class SseMemoryStreams implements SseStreamStore {
   }
 
   finish(name: string, streamId: string, frame: Buffer): void {
-    const recording = this.recordings.get(keyOf(name, streamId));
+    const key = keyOf(name, streamId);
+    const recording = this.recordings.get(key);
     if (!recording || recording.finished) return;
     recording.finished = frame;
     recording.expiresAt = Date.now() + recording.ttl;
+    // Forgotten at its time even if nobody asks for it again (a lookup before the timer checks the time itself).
+    setTimeout(() => {
+      if (this.recordings.get(key) === recording) this.recordings.delete(key);
+    }, recording.ttl).unref();
     const listeners = [...recording.listeners];
     recording.listeners.clear();
     for (const listener of listeners) listener.finished(frame);
@@ -64,14 +64,6 @@ export class SseMemoryStreams implements SseStreamStore {
       return undefined;
     }
     return recording;
-  }
-
-  /** Forgets expired recordings, at most once a second (each stream creation would otherwise walk them all). */
-  private sweep(): void {
-    const now = Date.now();
-    if (now - this.sweptAt < SWEEP_EVERY_MS) return;
-    this.sweptAt = now;
-    for (const [key, recording] of this.recordings) if (recording.expiresAt <= now) this.recordings.delete(key);
   }
 }
 
