@@ -8,23 +8,18 @@ const END = Symbol('end');
 /**
  * One answer of the fake model, driven by the test word by word (no timers):
  * `push` a word, `end()` the answer. It sees its stream's signal as a model
- * SDK would, and reports how it finished.
+ * SDK would (`signal.aborted` tells a test it was stopped), and reports when it finished.
  */
 export class AnswerScript {
   private readonly queue: Array<string | typeof END> = [];
   private wake: (() => void) | undefined;
-  /** Resolves with true once the signal is aborted. */
-  readonly aborted = deferred<boolean>();
   /** Resolves once the generator has finished, however (returned, stopped, thrown). */
   readonly stopped = deferred();
   /** Words the generator has yielded. */
   yielded = 0;
 
   constructor(readonly signal: AbortSignal) {
-    signal.addEventListener('abort', () => {
-      this.aborted.resolve(signal.aborted);
-      this.wake?.();
-    });
+    signal.addEventListener('abort', () => this.wake?.());
   }
 
   push(...words: string[]): void {
