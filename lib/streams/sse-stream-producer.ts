@@ -4,6 +4,7 @@ import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
 import type { SseClientConnection } from '../connection/sse-client-connection.js';
+import type { SseCounters } from '../delivery/sse-counters.js';
 import type { SseContext } from '../interfaces/sse-context.interface.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
 import type { SseStreamStore } from '../interfaces/sse-stream-store.interface.js';
@@ -18,6 +19,8 @@ export interface SseStreamProducerServices {
   stopToken(name: string): string;
   /** Called once, as the stream ends. */
   ended(producer: SseStreamProducer): void;
+  /** Counts events sent (`stats().eventsSent`, the metrics), as a local stream's are. */
+  readonly counters: Pick<SseCounters, 'eventsAccepted'>;
 }
 
 /** A resumable stream's limits (route and module options). */
@@ -115,6 +118,7 @@ export class SseStreamProducer implements SseContext {
     // Recorded first: a follower that saw this id on the producer's client finds it in the recording.
     this.services.store.append(this.name, this.streamId, prepared.frames);
     this.connection.write(prepared.frame);
+    this.services.counters.eventsAccepted(ids.length, this.name);
   }
 
   /** Paces an async iterable by the producing client while it is there; at once after it left. */

@@ -1,6 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { SseSettings } from '../config/sse-settings.js';
 import { SseStopTokens } from '../connection/sse-stop-tokens.js';
+import { SseCounters } from '../delivery/sse-counters.js';
 import { encodeProtocolFrame } from '../delivery/sse-frame.encoder.js';
 import { SseMessages } from '../sse.messages.js';
 import { SseTransportError } from '../errors/sse-transport.error.js';
@@ -34,6 +35,7 @@ export class SseStreams {
   constructor(
     private readonly settings: SseSettings,
     private readonly stops: SseStopTokens,
+    private readonly counters: SseCounters,
     @Inject(SSE_TRANSPORT) transport: SseTransport,
   ) {
     this.store = transport.streams ?? new SseMemoryStreams();
@@ -56,7 +58,7 @@ export class SseStreams {
     const producer = new SseStreamProducer(
       connection,
       { maxDuration: resumable.maxDuration, maxRecordedBytes: this.settings.maxRecordedBytes, maxEventBytes: this.settings.maxEventBytes },
-      { store: this.store, stopToken: (streamName) => this.stops.issue(streamName), ended: (ended) => this.ended(ended) },
+      { store: this.store, stopToken: (streamName) => this.stops.issue(streamName), ended: (ended) => this.ended(ended), counters: this.counters },
     );
     this.running.set(keyOf(name, streamId), producer);
     return producer;

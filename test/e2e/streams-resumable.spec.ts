@@ -29,6 +29,7 @@ describe.each(platforms)('resumable streams in memory ($name)', (platform) => {
   const model = () => t.get(AnswerModel);
 
   it('the stream id goes out in sse.open and X-Sse-Stream-Id; events get the library’s ids', async () => {
+    const sentBefore = t.hub.stats().eventsSent;
     const { client, streamId } = await ask(t);
     // 128 random bits, base64url.
     expect(streamId).toMatch(/^[A-Za-z0-9_-]{22}$/);
@@ -37,6 +38,8 @@ describe.each(platforms)('resumable streams in memory ($name)', (platform) => {
     await client.waitFor(() => words(client).length === 2, 'two words');
     const ids = client.eventsOf('message').map((e) => e.id);
     expect(new Set(ids).size).toBe(2);
+    // Counted as any stream's events are.
+    expect(t.hub.stats().eventsSent - sentBefore).toBe(2);
     model().of(streamId).end();
     expect(await closeReason(client)).toBe('done');
   });
