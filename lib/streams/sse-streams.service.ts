@@ -99,7 +99,9 @@ export class SseStreams {
     if (connection.lastEventId !== undefined) {
       const after = positionAfter(frames, connection.lastEventId);
       if (after === undefined) {
-        connection.write(encodeProtocolFrame('sse.gap', { lastEventId: connection.lastEventId, oldestAvailableId: idOf(frames[0]) ?? null }));
+        // The same shape as a name's gap (the client's SseGapInfo); the topic is the stream.
+        const gap = { lastEventId: connection.lastEventId, oldestAvailableId: idOf(frames[0]) ?? null, topics: [{ name, streamId }] };
+        connection.write(encodeProtocolFrame('sse.gap', gap));
       } else start = after;
     }
     void replay(connection, start === 0 ? frames : frames.slice(start), waiting).then(() => {

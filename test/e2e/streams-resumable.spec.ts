@@ -101,7 +101,11 @@ describe.each(platforms)('resumable streams in memory ($name)', (platform) => {
     const follower = await t.open(`/answer/${streamId}`, { headers: { 'last-event-id': 'not-of-this-stream.1' } });
     await follower.waitFor(() => words(follower).length === 2, 'everything');
     expect(follower.events.map((e) => e.event ?? 'message')).toEqual(['sse.open', 'sse.gap', 'message', 'message']);
-    expect(JSON.parse(follower.eventsOf('sse.gap')[0].data)).toEqual({ lastEventId: 'not-of-this-stream.1', oldestAvailableId: first });
+    expect(JSON.parse(follower.eventsOf('sse.gap')[0].data)).toEqual({
+      lastEventId: 'not-of-this-stream.1',
+      oldestAvailableId: first,
+      topics: [{ name: 'answer', streamId }],
+    });
     model().of(streamId).end();
     await follower.end();
   });
