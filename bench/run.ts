@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--scale-out-only [--scale-out publisher-single,publisher-cluster,storm,private] | --no-scale-out] [--baseline <git-rev>]`
+ * `npm run bench [-- --quick] [--runs N] [--subjects a,b] [--scenarios x,y] [--write] [--source-addresses N] [--network-only | --no-network] [--streams-only | --no-streams] [--scale-out-only [--scale-out publisher-single,publisher-cluster,storm,private] | --no-scale-out] [--baseline <git-rev>]`
  *
  * For each scenario and each run, every subject is measured in turn (the
  * order rotates from run to run, so no subject always goes first); each
@@ -24,6 +24,7 @@ import { unavailable } from './availability.js';
 import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 import { runNetworkBench } from './network/run-network.js';
+import { runStreamsBench } from './streams/run-streams.js';
 import { baselineTable, buildBaseline } from './baseline.js';
 import { runScaleOutBench } from './scale-out/run-scale-out.js';
 
@@ -84,6 +85,11 @@ if (flag('scale-out-only')) {
   await runScaleOutBench({ quick, write: parts ? flag('write') : write, facts: machineFacts(), command, parts });
   process.exit(0);
 }
+// --streams-only: only the resumable-streams part (recording overhead); --no-streams skips it.
+if (flag('streams-only')) {
+  await runStreamsBench({ quick, write, runs });
+  process.exit(0);
+}
 
 // --network-only: only the network part (compression, HTTP/2 fan-out); --no-network: only the matrix.
 if (flag('network-only')) {
@@ -139,5 +145,6 @@ if (write) {
   console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
 }
 if (!flag('no-network')) await runNetworkBench({ quick, write, runs });
+if (!flag('no-streams')) await runStreamsBench({ quick, write, runs });
 if (!flag('no-scale-out')) await runScaleOutBench({ quick, write, facts: machineFacts(), command });
 process.exit(0);

@@ -29,6 +29,7 @@ import type { SseObserverOptions } from './interfaces/sse-observer-options.inter
 import type { SseStats } from './interfaces/sse-stats.interface.js';
 import type { SseTransport } from './interfaces/sse-transport.interface.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import { SseStreams } from './streams/sse-streams.service.js';
 
 /**
  * Sends events to open connections and answers questions about them, from any
@@ -63,6 +64,7 @@ export class SseHub<Events extends object = SseEventMap> {
     private readonly counters: SseCounters,
     private readonly stops: SseStopTokens,
     @Inject(SSE_TRANSPORT) private readonly transport: SseTransport,
+    private readonly streams: SseStreams,
   ) {
     this.events$ = registry.events$;
   }
@@ -122,6 +124,17 @@ export class SseHub<Events extends object = SseEventMap> {
   private async sendTo(target: NormalizedTarget, events: SseEvent<unknown> | readonly SseEvent<unknown>[], startedAt: number): Promise<number> {
     this.assertBroadcastAllowed(target);
     return this.publisher.send(target, events, startedAt);
+  }
+
+  /**
+   * Stops a resumable stream (README, "Streaming an answer"): its handler's
+   * `ctx.signal` is aborted, and its client and every follower get `sse.close`
+   * `{"reason":"stopped"}`; later follows within its `ttl` get what was
+   * recorded, then `stopped`. Resolves true when a running stream was found,
+   * false when it is unknown or has already ended.
+   */
+  async stopStream(name: string, streamId: string): Promise<boolean> {
+    return this.streams.stop(assertIdentifier('name', name), assertIdentifier('stream id', streamId));
   }
 
   /** Counters of this instance: connections per name, events, bytes, drops, replays, gaps, errors (the metrics read the same). */

@@ -6,12 +6,16 @@ import { SSE_CONNECTION_METADATA, SSE_LIFECYCLE_METADATA } from './sse.constants
 import { SseConnectionRegistry } from './connection/sse-connection.registry.js';
 import { SseMessages } from './sse.messages.js';
 import { SseInvalidArgumentError } from './errors/sse-invalid-argument.error.js';
+import { assertRouteOptions } from './config/route-options.js';
+import { SseSettings } from './config/sse-settings.js';
+import type { SseConnectionOptions } from './interfaces/sse-connection-options.interface.js';
 import type { SseLifecycleListener } from './decorators/on-sse-lifecycle.decorator.js';
 
 type Instance = Record<string, (...args: unknown[]) => unknown>;
 
 /**
- * At bootstrap: checks every `@SseConnection()` route (GET or POST only) and
+ * At bootstrap: checks every `@SseConnection()` route (GET or POST only, its
+ * options as a whole: see `assertRouteOptions`) and
  * subscribes `@OnSseConnect()` / `@OnSseDisconnect()` methods to the registry.
  */
 @Injectable()
@@ -24,6 +28,7 @@ export class SseLifecycleExplorer implements OnModuleInit, OnModuleDestroy {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly registry: SseConnectionRegistry,
+    private readonly settings: SseSettings,
   ) {}
 
   onModuleInit(): void {
@@ -55,13 +60,15 @@ export class SseLifecycleExplorer implements OnModuleInit, OnModuleDestroy {
       const prototype = Object.getPrototypeOf(instance) as Instance;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
         const handler = prototype[method];
-        if (!this.reflector.get(SSE_CONNECTION_METADATA, handler)) continue;
+        const options = this.reflector.get<SseConnectionOptions | undefined>(SSE_CONNECTION_METADATA, handler);
+        if (!options) continue;
         const where = `${wrapper.name}.${method}()`;
         const verb = this.reflector.get<RequestMethod | undefined>(METHOD_METADATA, handler);
         if (verb === undefined) throw new SseInvalidArgumentError(SseMessages.notARoute(where));
         if (verb !== RequestMethod.GET && verb !== RequestMethod.POST) {
           throw new SseInvalidArgumentError(SseMessages.unsupportedRouteMethod(where, RequestMethod[verb]));
         }
+        assertRouteOptions(where, options, RequestMethod[verb], this.settings.defaultScope);
       }
     }
   }

@@ -28,6 +28,24 @@ export const DEFAULT_MAX_TOTAL_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** Default milliseconds a backlog may go without draining before its connection is closed (60 s). */
 export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 
+/** Default milliseconds a resumable stream's recording is kept after it ends (10 minutes). */
+export const DEFAULT_STREAM_TTL_MS = 10 * 60_000;
+
+/** Default longest run of a resumable stream's handler, in milliseconds (1 hour). */
+export const DEFAULT_STREAM_MAX_DURATION_MS = 60 * 60_000;
+
+/** Default bytes one resumable stream may record (8 MiB). */
+export const DEFAULT_MAX_RECORDED_BYTES = 8 * 1024 * 1024;
+
+/** Default milliseconds `app.close()` lets running resumable streams finish (30 s). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+
+/** Bytes of a recording written to a follower at a time, each batch once the client took the last (a replay is paced, not buffered). */
+export const STREAM_REPLAY_BATCH_BYTES = 16 * 1024;
+
+/** Random bytes of a generated stream id (128 bits: it cannot be guessed). */
+export const STREAM_ID_BYTES = 16;
+
 /** Shortest signing secret accepted (characters). */
 export const MIN_SIGNING_SECRET_LENGTH = 16;
 
@@ -80,6 +98,7 @@ export const SSE_HEADERS = {
   name: 'x-sse-name',
   group: 'x-sse-group',
   lastEventId: 'last-event-id',
+  streamId: 'x-sse-stream-id',
 } as const;
 
 /** Query parameters for clients that cannot set headers (EventSource). */

@@ -55,6 +55,19 @@ export const SseMessages = {
     `${PREFIX} the connection ${show(clientId)} of ${show(name)} is closed.`,
   unsupportedRouteMethod: (where: string, method: string) =>
     `${PREFIX} @SseConnection() on ${where} needs a GET or POST route, found ${method}.`,
+  unknownRouteOption: (where: string, option: string, known: readonly string[]) =>
+    `${PREFIX} @SseConnection() on ${where} has an unknown option ${show(option)}; known options: ${known.join(', ')}.`,
+  resumableNotLocal: (where: string) =>
+    `${PREFIX} @SseConnection() on ${where} is resumable, which needs scope: 'local' (a resumable stream belongs to its request).`,
+  followNotGet: (where: string, method: string) =>
+    `${PREFIX} @SseConnection() on ${where} follows a stream, which needs a GET route (EventSource), found ${method}.`,
+  followWithScope: (where: string) =>
+    `${PREFIX} @SseConnection() on ${where} follows a stream: it is a local connection, so it takes no scope 'global', group, user, clientId or resumable.`,
+  streamIdTaken: (name: string, streamId: string) =>
+    `${PREFIX} a stream ${show(streamId)} of ${show(name)} is running or recorded already.`,
+  unknownStream: (name: string) => `${PREFIX} no stream of ${show(name)} with that id is running or recorded.`,
+  streamEventId: () =>
+    `${PREFIX} a resumable stream's events get their ids from the library (the same for every follower): do not set id.`,
   notARoute: (where: string) => `${PREFIX} @SseConnection() on ${where} needs a route decorator such as @Get().`,
   unsignedClientId: () => `${PREFIX} the client id is not signed, and signing is enabled.`,
   forgedClientId: () => `${PREFIX} the client id's signature is not valid.`,

@@ -21,6 +21,7 @@ import { SseConnectionInterceptor } from './http/sse-connection.interceptor.js';
 import { SseContextPipe } from './http/sse-context.pipe.js';
 import { SseHttp2Sessions } from './http/sse-http2-sessions.js';
 import { SSE_TRANSPORT } from './transports/sse-transport.token.js';
+import { SseStreams } from './streams/sse-streams.service.js';
 import { MemoryTransport } from './transports/memory.transport.js';
 import type { SseModuleOptions } from './interfaces/sse-module-options.interface.js';
 import type { SseTransport } from './interfaces/sse-transport.interface.js';
@@ -57,6 +58,7 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
     SsePublisher,
     SseLocalDelivery,
     SseMetrics,
+    SseStreams,
     {
       // The transport the options name, else this instance alone (throttler's storage pattern).
       provide: SSE_TRANSPORT,
@@ -74,12 +76,13 @@ import type { SseModuleAsyncOptions } from './interfaces/sse-module-async-option
   ],
   // The interceptor and pipe are instantiated in the modules of the controllers
   // that use them, so what they depend on is exported too.
-  exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher, SseLocalDelivery],
+  exports: [SseHub, SSE_TRANSPORT, SseConnectionInterceptor, SseContextPipe, SseConnectionFactory, SseConnectionRegistry, SsePublisher, SseLocalDelivery, SseStreams],
 })
 export class SseModule extends SseConfigurableModule implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly registry: SseConnectionRegistry,
     private readonly http2Sessions: SseHttp2Sessions,
+    private readonly streams: SseStreams,
   ) {
     super();
   }
@@ -95,10 +98,13 @@ export class SseModule extends SseConfigurableModule implements BeforeApplicatio
   }
 
   /**
-   * Sends `sse.close` to every open stream before Nest closes the HTTP server,
-   * then GOAWAY to every HTTP/2 session, so that none keeps the server open.
+   * Lets running resumable streams finish (at most `drainTimeout`, new ones
+   * refused), then sends `sse.close` to every open stream before Nest closes
+   * the HTTP server, then GOAWAY to every HTTP/2 session, so that none keeps
+   * the server open.
    */
-  beforeApplicationShutdown(): void {
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.streams.drain();
     this.registry.closeAll('shutdown');
     this.http2Sessions.closeAll();
   }

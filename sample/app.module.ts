@@ -8,11 +8,12 @@ import { NotificationsController } from './notifications.controller.js';
 import { RoomsController } from './rooms.controller.js';
 import { PageController } from './page.controller.js';
 import { ClockService } from './clock.service.js';
+import { AnswerController } from './answer.controller.js';
 
-/** The sample app: one page with a live clock, a countdown, chat rooms joined at run time, and private notifications. */
+/** The sample app: one page with a live clock, a countdown, chat rooms joined at run time, private notifications, and a model's resumable answer. */
 @Module({
   imports: [ScheduleModule.forRoot(), SseModule.forRootAsync({ useFactory: sampleSseOptions })],
-  controllers: [PageController, EventsController, RoomsController, ChatController, NotificationsController],
+  controllers: [PageController, EventsController, RoomsController, ChatController, NotificationsController, AnswerController],
   providers: [ClockService],
 })
 export class AppModule {}

@@ -12,3 +12,6 @@ export const MAX_NAME_LENGTH = 64;
 
 /** The cookie that says who the browser's user is (the page sets it: a stand-in for real sign-in). */
 export const USER_COOKIE = 'sample-user';
+
+/** The name the model's answers (resumable streams) run under. */
+export const ANSWERS = 'answers';

@@ -12,6 +12,8 @@ export interface SseOpenInfo {
   group: string | null;
   groups: string[];
   user?: string;
+  /** The resumable stream this connection produces or follows (README, "Streaming an answer"). */
+  streamId?: string;
 }
 
 /** `sse.gap` data: the topics that lost events this client needed (what is still held follows). */

@@ -9,6 +9,8 @@ import {
   DEFAULT_MAX_TOTAL_BUFFERED_BYTES,
   DEFAULT_RECONNECT_SPREAD_MS,
   DEFAULT_RETRY_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MAX_RECORDED_BYTES,
   DEFAULT_STALL_TIMEOUT_MS,
   MIN_SIGNING_SECRET_LENGTH,
 } from '../sse.constants.js';
@@ -137,6 +139,8 @@ const OPTION_CHECKS = {
   stallTimeout: assertTimerPeriod,
   directWrites: assertBoolean,
   compression: assertBoolean,
+  drainTimeout: assertTimerPeriod,
+  maxRecordedBytes: assertPositiveInteger,
   transport: assertTransport,
   metrics: assertMetrics,
 } satisfies Record<keyof SseModuleOptions, (where: string, value: unknown) => unknown>;
@@ -194,6 +198,10 @@ export class SseSettings {
   readonly directWrites: boolean;
   /** Gzip streams whose request accepts it, unless the route says otherwise. */
   readonly compression: boolean;
+  /** Milliseconds `app.close()` lets running resumable streams finish. */
+  readonly drainTimeout: number;
+  /** Bytes one resumable stream may record. */
+  readonly maxRecordedBytes: number;
   /** The transport the options name; undefined = this instance alone. */
   readonly transport: SseTransport | undefined;
   /** OpenTelemetry metrics; by default on when `@opentelemetry/api` loads. */
@@ -219,6 +227,8 @@ export class SseSettings {
     this.stallTimeout = opts.stallTimeout ?? DEFAULT_STALL_TIMEOUT_MS;
     this.directWrites = opts.directWrites ?? true;
     this.compression = opts.compression ?? false;
+    this.drainTimeout = opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS;
+    this.maxRecordedBytes = opts.maxRecordedBytes ?? DEFAULT_MAX_RECORDED_BYTES;
     this.transport = opts.transport;
     this.metrics = opts.metrics ?? { mode: 'auto', meterProvider: undefined, byName: false };
   }

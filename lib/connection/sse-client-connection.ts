@@ -30,6 +30,8 @@ export interface SseConnectionIdentity {
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
+  /** The resumable stream it produces or follows, if any (`sse.open`'s `streamId`, `X-Sse-Stream-Id`). */
+  readonly streamId?: string;
 }
 
 /** How a connection writes, from the route's and the module's options. */
@@ -92,6 +94,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   readonly clientId: string;
   readonly scope: SseScope;
   readonly lastEventId: string | undefined;
+  /** The resumable stream it produces or follows, if any. */
+  readonly streamId: string | undefined;
   readonly connectedAt = new Date();
   /** Set by the registry while it walks the members of several groups (each connection once). @internal */
   visitMark = 0;
@@ -99,6 +103,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   /** Set on every write, cleared by the keep-alive sweep: a connection that stays clear gets a ping. */
   wroteRecently = false;
   private state: 'pending' | 'open' | 'closed' = 'pending';
+  /** Made when a handler first asks for `signal` (most connections never do). */
+  private aborter: AbortController | undefined;
   private closeListeners: Array<() => void> = [];
   /** Frames of this tick, written together at its end. */
   private readonly outbox = new SseOutbox(this);
@@ -130,6 +136,7 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     this.clientId = identity.clientId;
     this.scope = identity.scope;
     this.lastEventId = identity.lastEventId;
+    this.streamId = identity.streamId;
     this.bufferLimit = settings.maxBufferedBytes;
     this.checkEveryWrite = this.bufferLimit <= exchange.channel.highWaterMark;
     // 'close' fires when the client goes away, after our own end(), and after an end by anyone else
@@ -147,6 +154,15 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
   /** Its first group, if any (Pode's single group). */
   get group(): string | undefined {
     return this.currentGroups[0];
+  }
+
+  /** {@inheritDoc SseContext.signal} */
+  get signal(): AbortSignal {
+    if (!this.aborter) {
+      this.aborter = new AbortController();
+      if (this.state === 'closed') this.aborter.abort();
+    }
+    return this.aborter.signal;
   }
 
   get isOpen(): boolean {
@@ -169,9 +185,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     };
     if (this.groups.length > 0) headers['X-Sse-Group'] = groupsHeader(this.groups);
     if (this.settings.allowAllOrigins) headers['Access-Control-Allow-Origin'] = '*';
+    if (this.streamId !== undefined) headers['X-Sse-Stream-Id'] = encodeHeaderValue(this.streamId);
     this.exchange.writeHead(headers);
     const opening: Record<string, unknown> = { clientId: this.clientId, name: this.name, group: this.group ?? null, groups: this.groups };
     if (this.user !== undefined) opening.user = this.user;
+    if (this.streamId !== undefined) opening.streamId = this.streamId;
     this.write(encodeProtocolFrame('sse.open', opening, this.settings.retry));
     // Replay and registration happen in this synchronous step (see SseConnectionHooks.opened).
     if (this.isOpen) this.services.hooks.opened(this);
@@ -351,6 +369,11 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     }
   }
 
+  /** Writes a resumable stream's last frame (made once for every follower) and ends the response. @internal */
+  endWith(lastFrame: Buffer): void {
+    this.finish(lastFrame, false);
+  }
+
   /** Sends `sse.error` with a message (never a stack) and ends the response. */
   fail(message: string): void {
     this.finish(encodeProtocolFrame('sse.error', { message }), false);
@@ -438,6 +461,8 @@ export class SseClientConnection implements SseContext, SseOutboxSink, SseTransp
     const wasOpen = this.state === 'open';
     this.state = 'closed';
     this.services.budget.caughtUp(this);
+    // No reason: fetch and SDKs then reject with a plain AbortError.
+    this.aborter?.abort();
     if (wasOpen) this.services.hooks.closed(this);
     const listeners = this.closeListeners;
     this.closeListeners = [];

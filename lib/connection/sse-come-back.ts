@@ -1,7 +1,7 @@
 import { encodeProtocolFrame } from '../delivery/sse-frame.encoder.js';
 
 /** Why the server closed a connection; sent as `sse.close` data (see the README's close-reason table). */
-export type SseCloseReason = 'server' | 'shutdown' | 'replaced' | 'overloaded' | 'rotate';
+export type SseCloseReason = 'server' | 'shutdown' | 'replaced' | 'overloaded' | 'rotate' | 'done' | 'stopped' | 'lost';
 
 /**
  * The reasons for which the server asks a client to come back later: the

@@ -18,6 +18,8 @@ export class SseRemoteContext implements SseContext {
   readonly user: string | undefined;
   readonly connectedAt: Date;
   readonly lastEventId: string | undefined;
+  /** Never aborted: the connection's own instance runs its handler. */
+  readonly signal: AbortSignal = new AbortController().signal;
   private readonly target: SseTransportTarget;
 
   constructor(

@@ -8,6 +8,7 @@ import { assertIdentifier } from '../addressing/identifiers.js';
 import { assertBoolean, assertMilliseconds, assertScope } from '../config/value-checks.js';
 import { SseInvalidArgumentError } from '../errors/sse-invalid-argument.error.js';
 import { SseMessages } from '../sse.messages.js';
+import { assertFollow, resumableSettings } from '../streams/sse-stream-options.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
 
 type Handler = (...args: unknown[]) => unknown;
@@ -41,6 +42,8 @@ function validateOptions(options: SseConnectionOptions<never>): void {
   if (options.clientId !== undefined && typeof options.clientId !== 'function') {
     throw new SseInvalidArgumentError(SseMessages.invalidOption('clientId', 'a function', options.clientId));
   }
+  resumableSettings(options.resumable);
+  assertFollow(options.follow);
 }
 
 /**

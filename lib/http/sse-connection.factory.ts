@@ -23,6 +23,7 @@ import { DEFAULT_RETRY_AFTER_SECONDS, MAX_LAST_EVENT_ID_LENGTH, SSE_HEADERS, SSE
 import { SseMessages } from '../sse.messages.js';
 import { SseError } from '../errors/sse.error.js';
 import { acceptsEventStream, hasBody } from './sse-request-checks.js';
+import { streamIdOf } from '../streams/sse-stream-id.js';
 import { bindConnection } from './connection-binding.js';
 import { createExchange } from './create-exchange.js';
 import { EVENT_STREAM_HEAD, type SseExchange } from './sse-exchange.js';
@@ -136,9 +137,11 @@ export class SseConnectionFactory {
       name: options.name,
       user: userOf(incoming, options),
       clientId: this.clientIdOf(incoming, options),
-      scope: options.scope ?? this.settings.defaultScope,
+      // A follower is local whatever the default: it is fed by its stream, never addressed.
+      scope: options.follow ? 'local' : (options.scope ?? this.settings.defaultScope),
       lastEventId: lastEventIdOf(incoming),
       groups: await groupsOf(incoming, options),
+      streamId: streamIdOf(incoming.platformRequest, options),
     };
     const refusal = this.limits.refusal(identity.name, identity.user);
     if (refusal?.reason === 'user') {

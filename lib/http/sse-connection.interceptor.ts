@@ -11,8 +11,10 @@ import { from, Observable, of, switchMap, type Subscription } from 'rxjs';
 import { SseConnectionFactory } from './sse-connection.factory.js';
 import { SSE_CONNECTION_METADATA } from '../sse.constants.js';
 import { SseMessages } from '../sse.messages.js';
-import { SseConnectionClosedError } from '../errors/sse-connection-closed.error.js';
 import { SseLocalDelivery } from '../delivery/sse-local-delivery.js';
+import { SseStreams } from '../streams/sse-streams.service.js';
+import { bindConnection } from './connection-binding.js';
+import type { SseStreamProducer } from '../streams/sse-stream-producer.js';
 import type { SseClientConnection } from '../connection/sse-client-connection.js';
 import type { SseConnectionOptions } from '../interfaces/sse-connection-options.interface.js';
 import type { SseEvent } from '../interfaces/sse-event.interface.js';
@@ -24,6 +26,18 @@ const toEvent = (value: unknown): SseEvent<unknown> =>
   typeof value === 'object' && value !== null && 'data' in value ? (value as SseEvent<unknown>) : { data: value };
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a handler's work is streamed to: a client's connection, or a resumable stream around one. */
+type SseServed = SseClientConnection | SseStreamProducer;
+
+/** Emits (once) when the connection closes: a follower's request is over then. */
+const untilClosed = (connection: SseServed) =>
+  new Observable<void>((subscriber) =>
+    connection.onClose(() => {
+      subscriber.next();
+      subscriber.complete();
+    }),
+  );
 
 /**
  * Where a request becomes a stream. Runs after guards, before pipes and the
@@ -39,14 +53,41 @@ export class SseConnectionInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     private readonly factory: SseConnectionFactory,
     private readonly delivery: SseLocalDelivery,
+    private readonly streams: SseStreams,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const options = this.reflector.get<SseConnectionOptions>(SSE_CONNECTION_METADATA, context.getHandler());
     const http = context.switchToHttp();
-    const created = this.factory.create(http.getRequest<object>(), http.getResponse<object>(), options);
+    const prepared = this.prepare(http.getRequest<object>(), http.getResponse<object>(), options);
     // A HEAD was answered with the head alone; platforms route it to the GET handler, which must not run.
-    return from(created).pipe(switchMap((connection) => (connection ? this.serve(connection, next) : of(undefined))));
+    // A follower is fed by its stream: its handler does not run either.
+    return from(prepared).pipe(
+      switchMap((served) => (!served ? of(undefined) : options.follow ? untilClosed(served) : this.serve(served, next))),
+    );
+  }
+
+  /**
+   * Makes the request's connection, and on a resumable route its stream (409
+   * for an id taken), on a follow route its place among the followers (404 for
+   * an unknown stream). Until then nothing is written: a refusal is a status.
+   */
+  private async prepare(request: object, response: object, options: SseConnectionOptions): Promise<SseServed | undefined> {
+    const connection = await this.factory.create(request, response, options);
+    if (!connection || (!options.resumable && !options.follow)) return connection;
+    try {
+      if (options.follow) {
+        await this.streams.follow(connection);
+        return connection;
+      }
+      const producer = await this.streams.produce(connection, options);
+      // The handler's @SseContext() and the decorator's wrapper get the stream, not its first client.
+      bindConnection(request, response, producer);
+      return producer;
+    } catch (error) {
+      connection.discard();
+      throw error;
+    }
   }
 
   /**
@@ -54,7 +95,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
    * Nest never writes this response itself (see the decorator): the value
    * emitted here only tells it that the request's work is over.
    */
-  private serve(connection: SseClientConnection, next: CallHandler): Observable<void> {
+  private serve(connection: SseServed, next: CallHandler): Observable<void> {
     return new Observable<void>((subscriber) => {
       let detach: (() => void) | undefined;
       const finish = () => {
@@ -98,7 +139,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   }
 
   /** Writes one value the handler produced: an event, an array of events, or an async iterable of them. */
-  private async stream(connection: SseClientConnection, value: unknown): Promise<void> {
+  private async stream(connection: SseServed, value: unknown): Promise<void> {
     if (value === undefined || value === null) return;
     if (isAsyncIterable(value)) {
       for await (const item of value) {
@@ -116,7 +157,7 @@ export class SseConnectionInterceptor implements NestInterceptor {
   }
 
   private fail(
-    connection: SseClientConnection,
+    connection: SseServed,
     error: unknown,
     subscriber: { error(error: unknown): void },
     finish: () => void,
@@ -129,12 +170,12 @@ export class SseConnectionInterceptor implements NestInterceptor {
       connection.discard();
       return;
     }
-    if (connection.isOpen) {
+    // Its work was called off (client gone, stopped): whatever it threw then is the abort
+    // itself, wrapped by fetch or an SDK in errors of their own, and no one's fault.
+    if (connection.isOpen && !connection.signal.aborted) {
       if (!(error instanceof HttpException)) this.logger.error(error instanceof Error ? error.stack : String(error));
       // The message only, never a stack; unknown errors are not described, as Nest does.
       connection.fail(error instanceof HttpException ? error.message : SseMessages.handlerFailed());
-    } else if (!(error instanceof SseConnectionClosedError)) {
-      this.logger.warn(`handler failed after its client left: ${error instanceof Error ? error.message : error}`);
     }
     finish();
   }

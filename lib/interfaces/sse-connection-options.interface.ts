@@ -27,6 +27,23 @@ export interface SseRequest {
 }
 
 /**
+ * Options of a resumable stream (`@SseConnection({ resumable })`; README,
+ * "Streaming an answer").
+ */
+export interface SseResumableOptions<TRequest = any> {
+  /** Milliseconds the recording is kept after the stream ends, for late follows. Default 10 minutes. */
+  ttl?: number;
+  /**
+   * The stream's id, from the request (e.g. a conversation id); default 128
+   * random bits, which cannot be guessed. An id running or recorded under the
+   * route's name answers 409 before the stream opens; an invalid one 400.
+   */
+  id?: (request: TRequest) => string;
+  /** Milliseconds the handler may run; past it the stream is stopped (reason `stopped`). Default 1 hour. */
+  maxDuration?: number;
+}
+
+/**
  * Options of `@SseConnection()`.
  *
  * `TRequest` is the type of the request the `group` and `clientId` callbacks
@@ -66,4 +83,23 @@ export interface SseConnectionOptions<TRequest = any> {
   allowAllOrigins?: boolean;
   /** Gzips this route's streams when the request accepts gzip, overriding the module's `compression` (README, "Compression"). */
   compression?: boolean;
+  /**
+   * Makes this `scope: 'local'` route (GET or POST) a resumable stream: its
+   * events get ids from the library and are recorded (until `ttl` after the
+   * end), its handler runs to the end even when its client leaves (only
+   * `SseHub.stopStream`, `maxDuration`, `maxRecordedBytes` or shutdown stop
+   * it), and other requests can follow it by its id (`follow`). The id goes
+   * out in `sse.open`'s data (`streamId`) and the `X-Sse-Stream-Id` header.
+   * A handler may not set event ids.
+   */
+  resumable?: boolean | SseResumableOptions<TRequest>;
+  /**
+   * Makes this GET route follow a resumable stream of the same `name`: the
+   * stream id from the request (404 when unknown, expired or undefined). The
+   * connection (local, not addressable) gets the stream's events from the
+   * start, or after its `Last-Event-ID` exactly (`sse.gap` and then all when
+   * that id is not in the stream), then the live ones until the stream ends.
+   * The handler is not called: guards decide who may follow.
+   */
+  follow?: (request: TRequest) => string | undefined;
 }

@@ -11,6 +11,19 @@ import type { SseCloseOptions, SseEventMap, SseEventOf, SseJoinOptions } from '.
  */
 export interface SseContext<Events extends object = SseEventMap> extends SseConnectionInfo {
   /**
+   * Aborted (with `abort()` and no reason, so `fetch` rejects with an
+   * `AbortError`) when the handler's work is no longer wanted: for an ordinary
+   * stream when its connection closes (client gone, `close()`, shutdown); for a
+   * resumable stream only when it is stopped (`SseHub.stopStream`,
+   * `maxDuration`, `maxRecordedBytes`, shutdown), never because its client left.
+   * Hand it to `fetch` or a model SDK. A handler that fails after its signal
+   * was aborted is not an error: no `sse.error`, nothing logged, whatever it throws.
+   * (On a context found on another instance it is never aborted.)
+   */
+  readonly signal: AbortSignal;
+  /** The id of the resumable stream this handler produces (`resumable` routes), else undefined. */
+  readonly streamId?: string;
+  /**
    * Sends to this connection only; rejects with `SseConnectionClosedError` once it is closed.
    * On a global connection the events get ids and are kept in the name's history
    * for this client id, so a reconnect with `Last-Event-ID` replays them.

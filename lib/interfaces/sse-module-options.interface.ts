@@ -134,6 +134,18 @@ export interface SseModuleOptions {
    */
   compression?: boolean;
   /**
+   * Milliseconds `app.close()` lets running resumable streams finish (new ones
+   * are refused meanwhile); what still runs then is stopped (signal aborted,
+   * `sse.close` reason `shutdown`). Default 30 000.
+   */
+  drainTimeout?: number;
+  /**
+   * Bytes one resumable stream may record; a stream whose recording would pass
+   * it is stopped (`sse.close` reason `stopped`). Recordings are not unsent
+   * bytes: they never count toward `maxTotalBufferedBytes`. Default 8 MiB.
+   */
+  maxRecordedBytes?: number;
+  /**
    * OpenTelemetry metrics (README, "Observability"). Default: on whenever
    * `@opentelemetry/api` is installed, through its global meter provider (a
    * no-op until the app registers the SDK), and silently off when it is not.

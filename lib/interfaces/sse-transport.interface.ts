@@ -2,6 +2,7 @@ import type { SseTransportTarget } from './sse-transport-target.interface.js';
 export type { SseTransportTarget } from './sse-transport-target.interface.js';
 import type { SseCloseOptions, SseJoinOptions, SseReplayMode } from './sse-event.interface.js';
 import type { SseHistory } from './sse-history.interface.js';
+import type { SseStreamStore } from './sse-stream-store.interface.js';
 export type { SseReplayMode } from './sse-event.interface.js';
 
 /**
@@ -149,6 +150,12 @@ export interface SseTransport {
    * in-memory history.
    */
   readonly history?: SseHistory;
+  /**
+   * Optional. Where resumable streams are recorded when the transport keeps
+   * them itself (e.g. one Redis key per stream), so that any instance can
+   * follow them; else each instance keeps its own in memory.
+   */
+  readonly streams?: SseStreamStore;
   /**
    * Optional. Makes a global connection reachable before it opens (e.g.
    * subscribes this instance to its topics): sends accepted after it resolves

@@ -176,6 +176,72 @@ function startCountdown() {
   });
 }
 
+// The model's answer: a resumable stream. The page asks with a POST (the library's client reads
+// with fetch, so it can POST) and keeps the stream's id in localStorage: a reloaded page, or a
+// second tab (told by the 'storage' event), follows it by its id and shows the whole answer once,
+// then the live words. The stop button stops it on the server, for every tab.
+const ANSWER_KEY = 'sample-answer';
+/** The client reading the answer shown. */
+let answer;
+
+function answerState(state) {
+  $('answer-panel').dataset.state = state;
+  $('answer-state').textContent = state;
+  $('answer-stop').disabled = state !== 'streaming';
+}
+
+function readAnswer(url, options = {}) {
+  answer?.close();
+  $('answer-text').textContent = '';
+  answerState('streaming');
+  const stream = connect(url, {
+    ...options,
+    maxRetry: 5000,
+    onOpen({ streamId }) {
+      $('answer-id').textContent = streamId;
+      if (options.method === 'POST') localStorage.setItem(ANSWER_KEY, streamId);
+    },
+    onRetry() {
+      // Asking again would start another answer: after a drop, follow this one instead.
+      if (options.method !== 'POST') return;
+      const streamId = $('answer-id').textContent;
+      if (streamId !== '–') followAnswer(streamId);
+    },
+    onClose({ reason, status }) {
+      // done, stopped, lost, shutdown; a 404 once the recording expired.
+      if (stream === answer) answerState(status === 404 ? 'expired' : reason);
+    },
+  });
+  stream.on('word', (word) => {
+    const text = $('answer-text');
+    text.textContent = text.textContent ? `${text.textContent} ${word}` : word;
+  });
+  answer = stream;
+}
+
+function followAnswer(streamId) {
+  readAnswer(`/answer/${encodeURIComponent(streamId)}`);
+}
+
+function wireAnswer() {
+  $('answer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const question = $('answer-question').value.trim();
+    if (!question) return;
+    readAnswer('/answer', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ question }) });
+  });
+  $('answer-stop').addEventListener('click', () => {
+    const streamId = $('answer-id').textContent;
+    if (streamId !== '–') post(`/api/answer/${encodeURIComponent(streamId)}/stop`, {}).catch((error) => log('error', error.message));
+  });
+  // Another tab asked: show its answer here too, live.
+  addEventListener('storage', (event) => {
+    if (event.key === ANSWER_KEY && event.newValue) followAnswer(event.newValue);
+  });
+  const kept = localStorage.getItem(ANSWER_KEY);
+  if (kept) followAnswer(kept);
+}
+
 /** Who this browser says it is: a cookie every tab shares (a stand-in for a real session). */
 function signIn(name) {
   const cookie = name ? encodeURIComponent(name) : '';
@@ -218,3 +284,4 @@ function wireForms() {
 }
 
 wireForms();
+wireAnswer();

@@ -148,6 +148,18 @@ describe.each(platforms)('bootstrap failures ($name)', (platform) => {
     expect((error as Error).message).toMatch(/^nestjs-sse-hub: @SseConnection\(\) on NoRouteController\.events\(\) needs a route decorator/);
   });
 
+  it('@SseConnection with an unknown option (a typo) fails at bootstrap, naming it', async () => {
+    @Controller()
+    class TypoController {
+      @Get('events')
+      @SseConnection({ name: 'events', scop: 'local' } as never)
+      events() {}
+    }
+    const error = await bootstrapError(platform, { imports: [SseModule.forRoot()], controllers: [TypoController] });
+    expect(error).toBeInstanceOf(SseInvalidArgumentError);
+    expect((error as Error).message).toMatch(/^nestjs-sse-hub: @SseConnection\(\) on TypoController\.events\(\) has an unknown option "scop"/);
+  });
+
   it.each<[string, unknown]>([
     ['a negative retry', { retry: -1 }],
     ['a fractional retry', { retry: 1.5 }],

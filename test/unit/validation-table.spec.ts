@@ -161,6 +161,9 @@ const optionCases: Array<[string, unknown, RegExp]> = [
   ['maxConnectionAge past what a timer holds', { maxConnectionAge: 2 ** 31 }, /option maxConnectionAge 2147483648 is invalid: expected at most/],
   ['maxEventBytes Infinity', { maxEventBytes: Infinity }, /option maxEventBytes Infinity/],
   ['compression a string', { compression: 'gzip' }, /option compression "gzip" is invalid: expected a boolean/],
+  ['drainTimeout negative', { drainTimeout: -1 }, /option drainTimeout -1 is invalid/],
+  ['drainTimeout a string', { drainTimeout: '30s' }, /option drainTimeout "30s" is invalid/],
+  ['maxRecordedBytes 0', { maxRecordedBytes: 0 }, /option maxRecordedBytes 0 is invalid: expected an integer of at least 1/],
 ];
 
 describe('validation table: SseModule.forRoot / forRootAsync options', () => {
@@ -226,6 +229,12 @@ const routeCases: Array<[string, unknown, RegExp]> = [
   ['empty group', { name: 'n', group: '' }, /group "" is invalid/],
   ['group a number', { name: 'n', group: 42 }, /option group 42 is invalid: expected a string or a function/],
   ['clientId a string', { name: 'n', clientId: 'abc' }, /option clientId "abc" is invalid: expected a function/],
+  ['resumable a string', { name: 'n', scope: 'local', resumable: 'yes' }, /option resumable "yes" is invalid: expected true or \{ ttl\?, id\?, maxDuration\? \}/],
+  ['resumable with an unknown option', { name: 'n', scope: 'local', resumable: { tll: 1 } }, /option resumable.tll/],
+  ['resumable ttl negative', { name: 'n', scope: 'local', resumable: { ttl: -1 } }, /option resumable.ttl -1 is invalid/],
+  ['resumable maxDuration fractional', { name: 'n', scope: 'local', resumable: { maxDuration: 1.5 } }, /option resumable.maxDuration 1.5/],
+  ['resumable id a string', { name: 'n', scope: 'local', resumable: { id: 'x' } }, /option resumable.id "x" is invalid: expected a function/],
+  ['follow a string', { name: 'n', follow: 'stream-1' }, /option follow "stream-1" is invalid: expected a function/],
 ];
 
 describe('validation table: @SseConnection() options', () => {

@@ -75,6 +75,16 @@ export class RedisNameKeys {
     return `${this.base}ch:${topic}`;
   }
 
+  /** List: a resumable stream's recording (`o<owner instance>`, then `f<frame>`…, then `e<last frame>`). */
+  recording(streamId: string): string {
+    return `${this.base}rec:${encodeURIComponent(streamId)}`;
+  }
+
+  /** Sharded pub/sub channel: a resumable stream's live frames, its end, and stop requests. */
+  recordingChannel(streamId: string): string {
+    return `${this.base}rch:${encodeURIComponent(streamId)}`;
+  }
+
   /** String: the answer of a batch already applied (a retry gets it instead of sending twice). */
   done(batchId: string): string {
     return `${this.base}done:${batchId}`;

@@ -10,6 +10,7 @@ import { RedisTopicHistory } from './redis-history.js';
 import { RedisInstanceKeys, RedisNameKeys, topicOf } from './redis-keys.js';
 import { RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
+import { RedisStreams } from './redis-streams.js';
 import { compareOrders, decodeRecord, modeLetters, targetJson, type RedisCommandRecord, type RedisSendRecord } from './redis-record.codec.js';
 import { redisTransportSettings, type RedisTransportOptions, type RedisTransportSettings } from './redis-transport.options.js';
 import type { SseCloseOptions, SseJoinOptions } from '../../interfaces/sse-event.interface.js';
@@ -70,6 +71,8 @@ interface PendingCommand {
  */
 export class RedisTransport implements SseTransport {
   readonly history: RedisTopicHistory;
+  /** Resumable streams: one list per stream on its name's shard, a channel per stream. */
+  readonly streams: RedisStreams;
   private readonly logger = new Logger('SseHub:Redis');
   private readonly settings: RedisTransportSettings;
   private readonly instanceId = randomBytes(9).toString('base64url');
@@ -93,6 +96,23 @@ export class RedisTransport implements SseTransport {
     this.instanceKeys = new RedisInstanceKeys(this.settings.keyPrefix);
     this.history = new RedisTopicHistory(() => this.link, this.settings.keyPrefix, this.settings.commandTimeout);
     this.sends = new RedisBatcher((name, ops) => this.applyBatch(name, ops), this.settings.batching);
+    this.streams = new RedisStreams({
+      link: () => (this.stopped ? undefined : this.link),
+      prefix: this.settings.keyPrefix,
+      instanceId: this.instanceId,
+      presenceTtl: this.settings.presenceTtl,
+      isAlive: (instanceId) => this.isAlive(instanceId),
+      background: (work) => this.background(work),
+    });
+  }
+
+  /** True while an instance renews its presence (this one always). */
+  private async isAlive(instanceId: string): Promise<boolean> {
+    if (instanceId === this.instanceId) return true;
+    const link = this.link;
+    if (!link) return false;
+    const expiry = await link.command((client) => client.zscore(this.instanceKeys.instances, instanceId), 'ZSCORE');
+    return expiry !== null && Number(expiry) > Date.now() + this.clockSkew;
   }
 
   async connect(local: SseLocalConnections): Promise<void> {
@@ -143,6 +163,7 @@ export class RedisTransport implements SseTransport {
     }
     this.stopped = true;
     this.feed?.stop();
+    this.streams.clear();
     for (const pending of this.pendingCommands.values()) pending.done();
     link.stop();
     this.local = undefined;
@@ -419,6 +440,7 @@ export class RedisTransport implements SseTransport {
     const link = this.link;
     if (this.stopped || !link?.isReady) return;
     this.presence?.renew();
+    this.streams.renew();
     this.background(this.publishSummary());
     const askedAt = Date.now();
     this.background(
