@@ -24,6 +24,7 @@ import { SseMessages } from '../sse.messages.js';
 import { SseError } from '../errors/sse.error.js';
 import { acceptsEventStream, hasBody } from './sse-request-checks.js';
 import { streamIdOf } from '../streams/sse-stream-id.js';
+import { SseStreams } from '../streams/sse-streams.service.js';
 import { bindConnection } from './connection-binding.js';
 import { createExchange } from './create-exchange.js';
 import { EVENT_STREAM_HEAD, type SseExchange } from './sse-exchange.js';
@@ -56,6 +57,7 @@ export class SseConnectionFactory {
     counters: SseCounters,
     publisher: SsePublisher,
     budget: SseBufferBudget,
+    private readonly streams: SseStreams,
   ) {
     this.services = { hooks: delivery, counters, publisher, budget };
   }
@@ -80,6 +82,7 @@ export class SseConnectionFactory {
     }
     const identity = await this.admit(exchange, options);
     if (exchange.incoming.method === 'HEAD') {
+      if (options.follow && 'streamId' in identity && identity.streamId !== undefined) await this.streams.assertFollowable(identity.name, identity.streamId);
       exchange.answerHead(EVENT_STREAM_HEAD);
       return undefined;
     }

@@ -64,6 +64,14 @@ export class SseStreams {
     return producer;
   }
 
+  /** Resolves when a follow of the stream would find it (a HEAD is answered as its GET would be); 404 otherwise. */
+  async assertFollowable(name: string, streamId: string): Promise<void> {
+    const ignore = () => undefined;
+    const following = await unlessUnreachable(this.store.follow(name, streamId, { frames: ignore, finished: ignore, lost: ignore }));
+    if (!following) throw new NotFoundException(SseMessages.unknownStream(name));
+    following.unfollow();
+  }
+
   /**
    * Makes `connection` (of a follow route) a follower of its stream: opens it,
    * writes what it missed (after its `Last-Event-ID` exactly, else `sse.gap`

@@ -112,8 +112,11 @@ describe.each(platforms)('resumable streams in memory ($name)', (platform) => {
 
   it('an unknown stream id answers 404; an id running or recorded under that name answers 409', async () => {
     expect((await rawHttp(`${t.url}/answer/nope`, { headers: { accept: 'text/event-stream' } })).status).toBe(404);
+    // A HEAD is answered as its GET would be.
+    expect((await rawHttp(`${t.url}/answer/nope`, { method: 'HEAD', headers: { accept: 'text/event-stream' } })).status).toBe(404);
     const { client, streamId } = await ask(t, '/named', { 'x-answer-id': 'conversation-7' });
     expect(streamId).toBe('conversation-7');
+    expect((await rawHttp(`${t.url}/answer/conversation-7`, { method: 'HEAD', headers: { accept: 'text/event-stream' } })).status).toBe(200);
     const taken = await rawHttp(`${t.url}/named`, { ...post, headers: { ...post.headers, accept: 'text/event-stream', 'x-answer-id': 'conversation-7' } });
     expect(taken.status).toBe(409);
     model().of(streamId).end();
