@@ -6,6 +6,7 @@ import { AnswerController, AnswerModel } from '../support/answer-model.js';
 import { buildFixtures, ClusterProcess } from '../support/cluster-process.js';
 import { rawHttp } from '../support/raw-http.js';
 import { describeRedis, redisClient, uniquePrefix, useRedisServer } from '../support/redis.js';
+import { useRedisCluster } from '../support/redis-cluster.js';
 import { SseClientPool, type SseClient } from '../support/sse-client.js';
 import { until } from '../support/wait.js';
 
@@ -171,4 +172,41 @@ describeRedis('resumable streams on Redis: the producing instance dies', () => {
     expect(await closeReason(later)).toBe('lost');
     expect(words(later)).toEqual(['w1', 'w2']);
   }, 60_000);
+});
+
+/**
+ * The same recordings on a 3-master Redis Cluster: the stream's key and its
+ * sharded channel live on its name's shard, so the scripts and SPUBLISH run
+ * where they are declared, and followers and stops cross instances as on one Redis.
+ */
+describeRedis('resumable streams on a Redis Cluster, two instances', () => {
+  const servers = useRedisCluster(3);
+  const keyPrefix = uniquePrefix('streams-cluster');
+  const [a, b] = useCluster(platforms[0], 2, () => ({
+    imports: [SseModule.forRoot({ transport: new RedisTransport({ cluster: servers.cluster.seeds, keyPrefix }), drainTimeout: 0 })],
+    controllers: [AnswerController],
+    providers: [AnswerModel],
+  }));
+
+  it('a follower on the other instance gets everything, then done; stopStream crosses instances', async () => {
+    const { client, streamId } = await ask(a);
+    const script = a.get(AnswerModel).of(streamId);
+    script.push('one', 'two');
+    const follower = await b.open(`/answer/${streamId}`);
+    await follower.waitFor(() => words(follower).length === 2, 'two words');
+    script.push('three');
+    script.end();
+    expect(await closeReason(follower)).toBe('done');
+    expect(words(follower)).toEqual(['one', 'two', 'three']);
+    expect(await closeReason(client)).toBe('done');
+
+    const second = await ask(a);
+    a.get(AnswerModel).of(second.streamId).push('x');
+    const onB = await b.open(`/answer/${second.streamId}`);
+    await onB.waitFor(() => words(onB).length === 1, 'a word');
+    expect(await b.hub.stopStream('answer', second.streamId)).toBe(true);
+    expect(await closeReason(onB)).toBe('stopped');
+    expect(await closeReason(second.client)).toBe('stopped');
+    expect(await b.hub.stopStream('answer', second.streamId)).toBe(false);
+  });
 });
