@@ -8,6 +8,7 @@ import { SseWireReader, type WireSink } from './sse-wire-reader.js';
 import { nowMicros } from './payload.js';
 import { percentile } from './stats.js';
 import { serve } from './ipc.js';
+import { CompletionWait } from './completion-wait.js';
 
 interface Target {
   host: string;
@@ -30,7 +31,7 @@ let latencies = new Float64Array(0);
 let firstEmitted = Infinity;
 let lastReceived = 0;
 let readTime = 0;
-let finish: (() => void) | undefined;
+const completion = new CompletionWait();
 let cpuAtExpect = process.cpuUsage();
 
 const sink: WireSink = {
@@ -43,7 +44,7 @@ const sink: WireSink = {
     if (totalReceived < latencies.length) latencies[totalReceived] = readTime - emitted;
     totalReceived++;
     lastReceived = readTime;
-    if (totalReceived === expectedTotal) finish?.();
+    if (totalReceived === expectedTotal) completion.complete();
   },
 };
 
@@ -100,27 +101,6 @@ function connect(targets: Target[], clients: number, concurrency: number, source
 
 let closing = false;
 
-/** Waits until every client has every event, or until nothing arrived for `stallMs`. */
-function awaitEvents(stallMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (totalReceived >= expectedTotal) return resolve(true);
-    let seen = totalReceived;
-    const watchdog = setInterval(() => {
-      if (totalReceived === seen) {
-        clearInterval(watchdog);
-        finish = undefined;
-        resolve(false);
-      }
-      seen = totalReceived;
-    }, stallMs);
-    finish = () => {
-      clearInterval(watchdog);
-      finish = undefined;
-      resolve(true);
-    };
-  });
-}
-
 serve(async (request) => {
   switch (request.type) {
     case 'connect': {
@@ -148,7 +128,7 @@ serve(async (request) => {
       return {};
     }
     case 'await': {
-      const complete = await awaitEvents((request.stallMs as number) ?? 10_000);
+      const complete = await completion.wait(() => totalReceived, totalReceived >= expectedTotal, (request.stallMs as number) ?? 10_000);
       const count = Math.min(totalReceived, latencies.length);
       const sorted = latencies.subarray(0, count).sort();
       let outOfOrder = 0;

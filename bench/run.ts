@@ -14,8 +14,7 @@
  */
 import os from 'node:os';
 import { execSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { measure, type RunResult } from './measure.js';
 import { SCENARIOS } from './scenarios.js';
 import { SUBJECTS, YARDSTICK } from './subjects/index.js';
@@ -24,6 +23,7 @@ import { unavailable } from './availability.js';
 import { targetsTable } from './targets.js';
 import { markdownTables, svgChart } from './report.js';
 import { runNetworkBench } from './network/run-network.js';
+import { benchFile, writeResultsBlock } from './results-file.js';
 import { runStreamsBench } from './streams/run-streams.js';
 import { baselineTable, buildBaseline } from './baseline.js';
 import { runScaleOutBench } from './scale-out/run-scale-out.js';
@@ -59,8 +59,6 @@ const scenarios = SCENARIOS.filter((s) => !scenarioKeys || scenarioKeys.has(s.ke
 const sourceCount = Number(option('source-addresses') ?? 0);
 const sourceAddresses = Array.from({ length: sourceCount }, (_, i) => `127.0.0.${i + 1}`);
 const serverFlags = option('server-flags')?.split(' ').filter(Boolean) ?? [];
-
-const repoFile = (path: string) => fileURLToPath(new URL(`../../bench/${path}`, import.meta.url));
 
 function machineFacts(): string {
   const cpus = os.cpus();
@@ -127,21 +125,16 @@ console.log(`\n${tables}\n(${minutes} min)`);
 
 if (write) {
   const generated = [
-    '<!-- bench:generated:start (rewritten by npm run bench) -->',
     `Produced by \`${command}\` in ${minutes} min, ${runs} run(s) per figure (median; ratios are medians of same-run ratios).`,
     '',
     facts,
     '',
     tables,
     '![chart](results.svg)',
-    '<!-- bench:generated:end -->',
   ].join('\n');
-  const resultsPath = repoFile('RESULTS.md');
-  const current = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '# Benchmark results\n\n<!-- bench:generated:start --><!-- bench:generated:end -->\n';
-  const updated = current.replace(/<!-- bench:generated:start[\s\S]*?<!-- bench:generated:end -->/, generated);
-  writeFileSync(resultsPath, updated);
-  writeFileSync(repoFile('results.svg'), svgChart(rows, `${command} · ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores · Node ${process.version}`));
-  writeFileSync(repoFile('results.json'), JSON.stringify({ command, facts, results }, null, 1));
+  writeResultsBlock('bench:generated', generated, 'Results');
+  writeFileSync(benchFile('results.svg'), svgChart(rows, `${command} · ${new Date().toISOString().slice(0, 16)}Z · ${os.cpus().length} cores · Node ${process.version}`));
+  writeFileSync(benchFile('results.json'), JSON.stringify({ command, facts, results }, null, 1));
   console.log('wrote bench/RESULTS.md, bench/results.svg, bench/results.json');
 }
 if (!flag('no-network')) await runNetworkBench({ quick, write, runs });

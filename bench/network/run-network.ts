@@ -7,9 +7,8 @@
  * `runs` runs. Written between the bench:network markers of bench/RESULTS.md.
  */
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ask } from '../ipc.js';
+import { writeResultsBlock } from '../results-file.js';
 import { startChild, stopped } from '../measure.js';
 import { tickPayload } from './tick.js';
 
@@ -110,11 +109,6 @@ export async function runNetworkBench(options: { quick: boolean; write: boolean;
     '',
     ...lines,
   ].join('\n');
-  if (options.write) {
-    const file = fileURLToPath(new URL('../../../bench/RESULTS.md', import.meta.url));
-    const current = readFileSync(file, 'utf8');
-    const block = `<!-- bench:network:start (rewritten by npm run bench) -->\n${table}\n<!-- bench:network:end -->`;
-    writeFileSync(file, current.replace(/<!-- bench:network:start[\s\S]*?<!-- bench:network:end -->/, block));
-  }
+  if (options.write) writeResultsBlock('bench:network', table, 'Network: compression and HTTP/2');
   return table;
 }

@@ -5,8 +5,8 @@
  * full run) written to the "Scale-out" section of bench/RESULTS.md.
  */
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
+import { benchFile, writeResultsBlock } from '../results-file.js';
 import { runThroughput, THROUGHPUT_QUICK, THROUGHPUT_SIZES, type ThroughputResult } from './publisher-throughput.scenario.js';
 import { runStorm, STORM_QUICK, STORM_SIZES, type StormResult } from './reconnect-storm.scenario.js';
 import { PRIVATE_QUICK, PRIVATE_SIZES, runPrivateSends, type PrivateResult } from './private-sends.scenario.js';
@@ -23,7 +23,6 @@ export interface ScaleOutResults {
   facts: string;
 }
 
-const repoFile = (path: string) => fileURLToPath(new URL(`../../../bench/${path}`, import.meta.url));
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -91,11 +90,7 @@ export async function runScaleOutBench(options: {
   const report = scaleOutReport(results, failures, options.command);
   console.log(`\n${report}`);
   if (!options.write) return;
-  const path = repoFile('RESULTS.md');
-  const current = readFileSync(path, 'utf8');
-  const section = `<!-- scale-out:generated:start (rewritten by npm run bench) -->\n${report}\n<!-- scale-out:generated:end -->`;
-  const marker = /<!-- scale-out:generated:start[\s\S]*?<!-- scale-out:generated:end -->/;
-  writeFileSync(path, marker.test(current) ? current.replace(marker, section) : `${current.trimEnd()}\n\n## Scale-out (several processes, Redis)\n\n${section}\n`);
-  writeFileSync(repoFile('scale-out-results.json'), JSON.stringify(results, null, 1));
+  writeResultsBlock('scale-out:generated', report, 'Scale-out (several processes, Redis)');
+  writeFileSync(benchFile('scale-out-results.json'), JSON.stringify(results, null, 1));
   console.log('wrote the Scale-out section of bench/RESULTS.md and bench/scale-out-results.json');
 }

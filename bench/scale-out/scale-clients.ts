@@ -10,6 +10,7 @@ import { SseWireReader, type WireSink } from '../sse-wire-reader.js';
 import { nowMicros } from '../payload.js';
 import { percentile } from '../stats.js';
 import { serve } from '../ipc.js';
+import { CompletionWait } from '../completion-wait.js';
 
 /** One client: where it connects first (`path` carries its name, client id and user). */
 export interface ClientSpec {
@@ -50,7 +51,7 @@ let inPlace = 0;
 let latencies = new Float64Array(0);
 let latencyCount = 0;
 let readTime = 0;
-let onProgress: (() => void) | undefined;
+const completion = new CompletionWait();
 let cpuAtExpect = process.cpuUsage();
 
 // Reconnects (reconnect storm).
@@ -82,7 +83,7 @@ const sink: WireSink = {
     if (latencyCount < latencies.length) latencies[latencyCount++] = readTime - emitted;
     // Caught up after a reconnect: a live event (emitted after it reconnected), every earlier one in place.
     if (reconnectedAt[index] > 0 && recoveredAt[index] === 0 && emitted > reconnectedAt[index]) recoveredAt[index] = readTime;
-    if (inPlace >= expectedTotal) onProgress?.();
+    if (inPlace >= expectedTotal) completion.complete();
   },
 };
 
@@ -146,27 +147,6 @@ async function connectAll(concurrency: number): Promise<number> {
   return Date.now() - started;
 }
 
-/** Resolves once every client has what it is expected to have, or nothing new arrived for `stallMs`. */
-function awaitExpected(stallMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (inPlace >= expectedTotal) return resolve(true);
-    let seen = inPlace;
-    const watchdog = setInterval(() => {
-      if (inPlace === seen) {
-        clearInterval(watchdog);
-        onProgress = undefined;
-        resolve(false);
-      }
-      seen = inPlace;
-    }, stallMs);
-    onProgress = () => {
-      clearInterval(watchdog);
-      onProgress = undefined;
-      resolve(true);
-    };
-  });
-}
-
 serve(async (request) => {
   switch (request.type) {
     case 'connect': {
@@ -202,7 +182,7 @@ serve(async (request) => {
       return {};
     }
     case 'await': {
-      const complete = await awaitExpected((request.stallMs as number) ?? 10_000);
+      const complete = await completion.wait(() => inPlace, inPlace >= expectedTotal, (request.stallMs as number) ?? 10_000);
       const sorted = latencies.subarray(0, latencyCount).sort();
       let lost = 0;
       for (let i = 0; i < specs.length; i++) lost += Math.max(0, expected[i] - next[i]);

@@ -8,9 +8,8 @@
  */
 import http from 'node:http';
 import os from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { ask } from '../ipc.js';
+import { writeResultsBlock } from '../results-file.js';
 import { startChild, stopped } from '../measure.js';
 
 interface StreamsCase {
@@ -116,11 +115,6 @@ export async function runStreamsBench(options: { quick: boolean; write: boolean;
     '',
     ...lines,
   ].join('\n');
-  if (options.write) {
-    const file = fileURLToPath(new URL('../../../bench/RESULTS.md', import.meta.url));
-    const current = readFileSync(file, 'utf8');
-    const block = `<!-- bench:streams:start (rewritten by npm run bench) -->\n${table}\n<!-- bench:streams:end -->`;
-    writeFileSync(file, current.replace(/<!-- bench:streams:start[\s\S]*?<!-- bench:streams:end -->/, block));
-  }
+  if (options.write) writeResultsBlock('bench:streams', table, 'Resumable streams: what recording costs');
   return table;
 }
